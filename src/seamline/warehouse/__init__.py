@@ -1,0 +1,216 @@
+"""The ClickHouse warehouse: clients, identifier quoting, SQL files, migrations.
+
+All access goes through clickhouse-connect.  The embedded default is chDB
+(``chdb:///abs/path``); a server is the same code with an ``http(s)://`` DSN.
+chDB allows one engine per process and per path, so clients are shared
+process-wide per DSN (a small pool: several clients on one path run queries
+in parallel).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from contextlib import contextmanager
+from importlib import resources
+from typing import TYPE_CHECKING, Any, Iterator
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from seamline.config import Settings
+
+
+class WarehouseError(RuntimeError):
+    """A warehouse problem worth one clear line to the user."""
+
+
+_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def quote_ident(name: str) -> str:
+    """The one quoting helper for identifiers (tables, databases, columns)."""
+    if not isinstance(name, str) or not name:
+        raise ValueError("identifier must be a non-empty string")
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def check_ident(name: str) -> str:
+    """Accept only plain identifiers (used for names that come from config)."""
+    if not _IDENT_RE.match(name or ""):
+        raise ValueError(f"not a plain identifier: {name!r}")
+    return name
+
+
+def sql_text(package: str, name: str) -> str:
+    """Read a packaged .sql file, e.g. ``sql_text('seamline.jobs', 'freshness')``."""
+    return resources.files(package).joinpath(f"{name}.sql").read_text(encoding="utf-8")
+
+
+def split_statements(text: str) -> list[str]:
+    """Split a SQL file on ``;`` at line end; drop comment-only chunks."""
+    out = []
+    for chunk in re.split(r";\s*(?:\n|$)", text):
+        body = "\n".join(line for line in chunk.splitlines() if not line.strip().startswith("--")).strip()
+        if body:
+            out.append(chunk.strip())
+    return out
+
+
+_pools: dict[tuple[str, str], "_Pool"] = {}
+_pools_lock = threading.Lock()
+
+
+class _Pool:
+    def __init__(self, dsn: str, database: str, size: int = 4):
+        self.dsn, self.database, self.size = dsn, database, size
+        self._free: list[Any] = []
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+        self._sem = threading.Semaphore(size)
+
+    def _new_client(self, database: str | None) -> Any:
+        import clickhouse_connect
+
+        kwargs: dict[str, Any] = {"dsn": self.dsn}
+        if database:
+            kwargs["database"] = database
+        try:
+            return clickhouse_connect.get_client(**kwargs)
+        except Exception as exc:  # turn chDB's lock error into something useful
+            text = str(exc)
+            if self.dsn.startswith("chdb:") and ("EmbeddedServer" in text or "BAD_ARGUMENTS" in text):
+                path = self.dsn.removeprefix("chdb://")
+                raise WarehouseError(
+                    f"another Seamline process is using the embedded warehouse at {path} "
+                    "(chDB allows one process per data directory): stop it, or set SEAMLINE_DATA_DIR"
+                ) from None
+            raise WarehouseError(f"cannot connect to the warehouse {redact(self.dsn)}: {text.splitlines()[0] if text else exc!r}") from None
+
+    def acquire(self) -> Any:
+        self._sem.acquire()
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+        try:
+            if not self._all:
+                # make sure the database exists before binding clients to it
+                boot = self._new_client(None)
+                boot.command(f"CREATE DATABASE IF NOT EXISTS {quote_ident(self.database)}")
+                with self._lock:
+                    self._all.append(boot)
+            client = self._new_client(self.database)
+        except BaseException:
+            self._sem.release()
+            raise
+        with self._lock:
+            self._all.append(client)
+        return client
+
+    def release(self, client: Any) -> None:
+        with self._lock:
+            self._free.append(client)
+        self._sem.release()
+
+    def close(self) -> None:
+        with self._lock:
+            for c in self._all:
+                try:
+                    c.close()
+                except Exception:
+                    pass
+            self._all.clear()
+            self._free.clear()
+
+
+def redact(dsn: str) -> str:
+    return re.sub(r"//([^:/@]+):([^@]+)@", r"//\1:***@", dsn)
+
+
+class Warehouse:
+    """Thin facade over a pool of clickhouse-connect clients bound to one database."""
+
+    def __init__(self, dsn: str, database: str, cluster: str = ""):
+        self.dsn = dsn
+        self.database = check_ident(database)
+        self.cluster = cluster
+        key = (dsn, database)
+        with _pools_lock:
+            pool = _pools.get(key)
+            if pool is None:
+                pool = _pools[key] = _Pool(dsn, database)
+        self._pool = pool
+
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "Warehouse":
+        if settings.is_embedded:
+            settings.data_path.mkdir(parents=True, exist_ok=True)
+        return cls(settings.warehouse_dsn, settings.warehouse_database, settings.cluster)
+
+    @contextmanager
+    def client(self) -> Iterator[Any]:
+        c = self._pool.acquire()
+        try:
+            yield c
+        finally:
+            self._pool.release(c)
+
+    # Query helpers -------------------------------------------------------
+    def command(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
+        with self.client() as c:
+            return c.command(sql, parameters=parameters or {})
+
+    def rows(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple]:
+        with self.client() as c:
+            return c.query(sql, parameters=parameters or {}).result_rows
+
+    def dicts(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        with self.client() as c:
+            res = c.query(sql, parameters=parameters or {})
+            return [dict(zip(res.column_names, r)) for r in res.result_rows]
+
+    def scalar(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
+        rows = self.rows(sql, parameters)
+        return rows[0][0] if rows else None
+
+    def df(self, sql: str, parameters: dict[str, Any] | None = None) -> "pd.DataFrame":
+        with self.client() as c:
+            return c.query_df(sql, parameters=parameters or {})
+
+    def insert(self, table: str, rows: list[list[Any]] | list[tuple], column_names: list[str]) -> None:
+        if not rows:
+            return
+        with self.client() as c:
+            c.insert(table, rows, column_names=column_names)
+
+    def insert_df(self, table: str, frame: "pd.DataFrame") -> None:
+        if frame.empty:
+            return
+        with self.client() as c:
+            c.insert_df(table, frame)
+
+    def run_script(self, text: str, parameters: dict[str, Any] | None = None) -> None:
+        """Run every statement of a SQL file in order with the same parameters."""
+        for stmt in split_statements(text):
+            used = {k: v for k, v in (parameters or {}).items() if "{" + k + ":" in stmt}
+            self.command(stmt, used)
+
+    def table_exists(self, name: str) -> bool:
+        return bool(self.scalar(
+            "SELECT count() FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+            {"db": self.database, "t": name},
+        ))
+
+    def close(self) -> None:
+        with _pools_lock:
+            pool = _pools.pop((self.dsn, self.database), None)
+        if pool:
+            pool.close()
+
+
+def close_all() -> None:
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for p in pools:
+        p.close()
