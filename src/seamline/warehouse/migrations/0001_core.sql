@@ -21,7 +21,9 @@ CREATE TABLE IF NOT EXISTS events
     case_id      String,
     attrs        Map(LowCardinality(String), String),
     load_id      String,
-    loaded_at    DateTime64(3, 'UTC')
+    loaded_at    DateTime64(3, 'UTC'),
+    INDEX idx_loaded_at loaded_at TYPE minmax GRANULARITY 1,
+    INDEX idx_case_id case_id TYPE bloom_filter GRANULARITY 4
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(occurred_at)
@@ -87,3 +89,18 @@ CREATE TABLE IF NOT EXISTS loads
 )
 ENGINE = MergeTree
 ORDER BY (started_at, load_id);
+
+CREATE TABLE IF NOT EXISTS identity_changes
+(
+    changed_at DateTime64(3, 'UTC'),
+    customer   String
+)
+ENGINE = MergeTree
+ORDER BY changed_at;
+
+-- Events with their resolved customer key.  An identifier not yet in
+-- identity_map (identity not re-run since its load) is its own customer.
+CREATE VIEW IF NOT EXISTS customer_events AS
+SELECT e.*, if(m.customer = '', substring(e.ident, 3), m.customer) AS customer
+FROM events AS e
+LEFT JOIN identity_map AS m ON e.ident = m.ident;

@@ -1,0 +1,14 @@
+from seamline.jobdef import Job
+
+JOB = Job(
+    name="continuity",
+    description="journeys (gap split), touches, transitions and their friction",
+    schedule="*/15 * * * *",
+    scope="customer",
+    outputs=("transitions", "journeys"),
+    depends_on=("identity",),
+    statements=lambda s: [("continuity", {
+        "gap_ms": int(s.windows.journey_gap_hours * 3_600_000),
+        "friction_ms": int(s.windows.friction_minutes * 60_000),
+    })],
+)

@@ -1,0 +1,11 @@
+from seamline.jobdef import Job
+
+JOB = Job(
+    name="effort",
+    description="survey answers (CES) with channel, topic and source",
+    schedule="*/15 * * * *",
+    scope="customer",
+    outputs=("surveys",),
+    depends_on=("identity",),
+    statements=lambda s: [("effort", {})],
+)

@@ -1,0 +1,18 @@
+from seamline.jobdef import Job
+
+
+def _run(wh, settings, full):
+    from seamline.identity import resolve
+
+    return resolve(wh).changed_idents
+
+
+JOB = Job(
+    name="identity",
+    description="connected components of identifiers -> customer keys (SPEC §2)",
+    schedule="*/5 * * * *",
+    scope="global",
+    inputs=("identity_edges",),
+    outputs=("identity_map", "identity_changes"),
+    run=_run,
+)

@@ -1,0 +1,38 @@
+-- Rule template `after_trigger`: an outbound message whose attrs match
+-- {msg_keys}/{msg_values} within {window_ms} ms (closed) after the same
+-- customer's {trigger_type} event whose attrs {match_keys} are equal (and set).
+-- One incident per offending message; event_ids = triggers (by time) + message.
+INSERT INTO incidents
+SELECT {rule:String}, mid, mcustomer, mat,
+       arrayDistinct(arrayConcat(arrayMap(x -> x.3, tr), [mchannel])),
+       arrayConcat(arrayMap(x -> x.2, tr), [mid]),
+       now64(3)
+FROM
+(
+    SELECT m.event_id AS mid, m.customer AS mcustomer, m.occurred_at AS mat, m.channel AS mchannel,
+           arraySort(groupArray((t.occurred_at, t.event_id, t.channel))) AS tr
+    FROM
+    (
+        SELECT if(mp.customer = '', substring(e.ident, 3), mp.customer) AS customer,
+               e.event_id, e.occurred_at, e.channel, e.attrs
+        FROM events AS e
+        LEFT JOIN identity_map AS mp ON e.ident = mp.ident
+        WHERE e.type = 'message' AND e.direction = 'outbound'
+          AND arrayAll((k, v) -> e.attrs[k] = v, {msg_keys:Array(String)}, {msg_values:Array(String)})
+          AND ({full:UInt8} = 1 OR e.ident IN (SELECT ident FROM {scope_idents:Identifier}))
+    ) AS m
+    INNER JOIN
+    (
+        SELECT if(mp.customer = '', substring(e.ident, 3), mp.customer) AS customer,
+               e.event_id, e.occurred_at, e.channel, e.attrs
+        FROM events AS e
+        LEFT JOIN identity_map AS mp ON e.ident = mp.ident
+        WHERE e.type = {trigger_type:String}
+          AND ({full:UInt8} = 1 OR e.ident IN (SELECT ident FROM {scope_idents:Identifier}))
+    ) AS t ON t.customer = m.customer
+    WHERE t.occurred_at <= m.occurred_at
+      AND t.event_id != m.event_id
+      AND toUnixTimestamp64Milli(m.occurred_at) - toUnixTimestamp64Milli(t.occurred_at) <= {window_ms:Int64}
+      AND arrayAll(k -> m.attrs[k] != '' AND m.attrs[k] = t.attrs[k], {match_keys:Array(String)})
+    GROUP BY mid, mcustomer, mat, mchannel
+);

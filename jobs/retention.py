@@ -1,0 +1,13 @@
+from seamline.jobdef import Job
+
+JOB = Job(
+    name="retention",
+    description="first event, landmark, churn and first-30-day friction per customer",
+    schedule="0 * * * *",
+    scope="customer",
+    inputs=("events", "identity_map", "transitions", "contacts"),
+    outputs=("retention_customers",),
+    extra_outputs=("data_bounds",),
+    depends_on=("identity", "continuity", "silence"),
+    statements=lambda s: [("retention", {"landmark_days": int(s.windows.landmark_days)})],
+)

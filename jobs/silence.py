@@ -1,0 +1,11 @@
+from seamline.jobdef import Job
+
+JOB = Job(
+    name="silence",
+    description="contacts with repeat flag, per-customer-day activity",
+    schedule="*/15 * * * *",
+    scope="customer",
+    outputs=("contacts", "customer_days"),
+    depends_on=("identity",),
+    statements=lambda s: [("silence", {"repeat_ms": int(s.windows.repeat_contact_days * 86_400_000)})],
+)

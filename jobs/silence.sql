@@ -1,0 +1,51 @@
+-- Silence / repeat contacts (SPEC §3).
+-- A contact is a repeat contact when the same customer had a contact on the
+-- same topic (missing topic = 'unknown') in the {repeat_ms} ms before it
+-- (closed window; ties in time are ordered by event_id).
+INSERT INTO contacts
+SELECT customer, occurred_at, event_id, channel, topic,
+       prev_ms IS NOT NULL AND ms - prev_ms <= {repeat_ms:Int64} AS is_repeat,
+       if(is_repeat, prev_id, '') AS prev_event_id
+FROM
+(
+    SELECT customer, occurred_at, event_id, channel, topic, ms,
+           lagInFrame(toNullable(ms)) OVER w AS prev_ms,
+           lagInFrame(event_id) OVER w AS prev_id
+    FROM
+    (
+        SELECT if(m.customer = '', substring(e.ident, 3), m.customer) AS customer,
+               e.occurred_at AS occurred_at, e.event_id AS event_id, e.channel AS channel,
+               if(e.topic = '', 'unknown', e.topic) AS topic, toUnixTimestamp64Milli(e.occurred_at) AS ms
+        FROM events AS e
+        LEFT JOIN identity_map AS m ON e.ident = m.ident
+        WHERE e.type = 'contact'
+          AND ({full:UInt8} = 1 OR e.ident IN (SELECT ident FROM {scope_idents:Identifier}))
+    )
+    WINDOW w AS (PARTITION BY customer, topic ORDER BY ms, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+);
+
+-- Per customer and UTC day: activity and friction counts.
+INSERT INTO customer_days
+SELECT a.customer, a.day, a.events, a.inbound, a.contacts, ifNull(r.repeats, 0), a.repeat_info, a.reauth, a.transfers
+FROM
+(
+    SELECT if(m.customer = '', substring(e.ident, 3), m.customer) AS customer,
+           toDate(e.occurred_at) AS day,
+           count() AS events,
+           countIf(e.direction = 'inbound') AS inbound,
+           countIf(e.type = 'contact') AS contacts,
+           countIf(e.type = 'repeat_info') AS repeat_info,
+           countIf(e.type = 'reauth') AS reauth,
+           countIf(e.type = 'transfer') AS transfers
+    FROM events AS e
+    LEFT JOIN identity_map AS m ON e.ident = m.ident
+    WHERE {full:UInt8} = 1 OR e.ident IN (SELECT ident FROM {scope_idents:Identifier})
+    GROUP BY customer, day
+) AS a
+LEFT JOIN
+(
+    SELECT customer, toDate(at) AS day, toUInt32(sum(is_repeat)) AS repeats
+    FROM contacts
+    WHERE {full:UInt8} = 1 OR customer IN (SELECT key FROM {scope:Identifier})
+    GROUP BY customer, day
+) AS r ON r.customer = a.customer AND r.day = a.day;

@@ -1,0 +1,40 @@
+"""What a job is: SQL files in ``seamline.jobs`` plus a small declaration.
+
+A job's scope says what an incremental run recomputes:
+- ``customer``: every customer with events loaded since the watermark, or
+  whose identity key changed; outputs are keyed by ``customer``;
+- ``hour``: every hour (of occurred_at) with events loaded since the
+  watermark; outputs are keyed by ``hour``;
+- ``global``: a Python function that does its own bookkeeping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from seamline.config import Settings
+    from seamline.warehouse import Warehouse
+
+Statement = tuple[str, dict[str, Any]]  # (SQL file stem in seamline.jobs, parameters)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    description: str
+    schedule: str                      # cron, UTC (overridable: settings.schedules[name])
+    scope: str                         # customer | hour | global
+    outputs: tuple[str, ...]           # tables the job owns (rows keyed by its scope)
+    inputs: tuple[str, ...] = ("events", "identity_map")
+    depends_on: tuple[str, ...] = ()
+    statements: Callable[["Settings"], list[Statement]] | None = None
+    run: Callable[["Warehouse", "Settings", bool], int] | None = None  # global jobs
+    extra_outputs: tuple[str, ...] = field(default=())   # replaced wholesale, not scoped
+
+    def sql_statements(self, settings: "Settings") -> list[Statement]:
+        return self.statements(settings) if self.statements else []
+
+    def cron(self, settings: "Settings") -> str:
+        return settings.schedules.get(self.name, self.schedule)

@@ -1,0 +1,353 @@
+"""Lossless, idempotent loading of canonical events (SPEC §1).
+
+Python only streams rows (file, line, text) in batches into a staging table;
+ClickHouse parses, validates, normalises, hashes and deduplicates them
+(``sql/load_parse.sql``).  Every row ends in exactly one of: loaded,
+duplicate, quarantined — so ``read = loaded + duplicates + quarantined``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import sys
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+from seamline.warehouse import Warehouse, quote_ident, split_statements, sql_text
+
+_PARSED_COLUMNS = """
+    line UInt64, raw String, event_id String, occurred_at Nullable(DateTime64(3, 'UTC')),
+    ingested_at DateTime64(3, 'UTC'), source String, channel String, direction String, type String,
+    ident String, customer_id String, anonymous_id String, email_hash String, phone_hash String,
+    topic String, case_id String, attrs Map(String, String), reason String
+"""
+_EVENT_COLUMNS = ("event_id, occurred_at, ingested_at, source, channel, direction, type, ident, customer_id, "
+                  "anonymous_id, email_hash, phone_hash, topic, case_id, attrs")
+
+
+class LoadError(Exception):
+    """A file-level problem (missing, unreadable, empty): one line for the user."""
+
+
+@dataclass
+class LoadReport:
+    file: str
+    read: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+Row = tuple[int, str, str]  # (line number, JSON document, original text or '' when the same)
+
+
+# Readers ---------------------------------------------------------------------
+def _open_binary(path: Path):
+    f = open(path, "rb")
+    head = f.read(2)
+    f.seek(0)
+    if head == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=f)
+    return f
+
+
+def detect_format(path: Path) -> str:
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith((".csv", ".tsv")):
+        return "csv"
+    return "jsonl"
+
+
+def _jsonl_rows(path: Path, tick: Callable[[int], None]) -> Iterator[Row]:
+    with _open_binary(path) as fh:
+        raw_file = fh.fileobj if isinstance(fh, gzip.GzipFile) else fh
+        for n, data in enumerate(fh, start=1):
+            text = data.decode("utf-8", errors="replace").rstrip("\r\n")
+            if n % 50_000 == 0:
+                tick(raw_file.tell())
+            if text.strip():
+                yield n, text, ""
+        tick(raw_file.tell())
+
+
+def _jsonable(value):
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value
+
+
+def _row_document(record: dict) -> str:
+    """Build a JSON document from a flat record (CSV / Parquet), folding attrs."""
+    import orjson
+
+    doc: dict = {}
+    attrs: dict = {}
+    for key, value in record.items():
+        if key is None or value is None or value == "":
+            continue
+        value = _jsonable(value)
+        if key == "attrs":
+            if isinstance(value, str):
+                try:
+                    value = orjson.loads(value)
+                except orjson.JSONDecodeError:
+                    pass  # stays a string: quarantined as "attrs must be a flat object"
+            if isinstance(value, list):  # Arrow map type arrives as [(k, v), ...]
+                value = {str(k): v for k, v in value}
+            if isinstance(value, dict):
+                attrs.update({str(k): _jsonable(v) for k, v in value.items() if v is not None})
+            else:
+                doc["attrs"] = value
+        elif key.startswith("attrs."):
+            attrs[key[6:]] = value
+        else:
+            doc[key] = value
+    if attrs and "attrs" not in doc:
+        doc["attrs"] = attrs
+    return orjson.dumps(doc, default=str).decode()
+
+
+REQUIRED = ("event_id", "occurred_at", "source", "channel", "direction", "type")
+
+
+def _csv_rows(path: Path, tick: Callable[[int], None], warn: Callable[[str], None]) -> Iterator[Row]:
+    with _open_binary(path) as fh:
+        raw_file = fh.fileobj if isinstance(fh, gzip.GzipFile) else fh
+        text = io.TextIOWrapper(fh, encoding="utf-8", errors="replace", newline="")
+        delimiter = "\t" if path.name.lower().removesuffix(".gz").endswith(".tsv") else ","
+        reader = csv.reader(text, delimiter=delimiter)
+        header = next(reader, None)
+        if header is None:
+            return
+        header = [h.strip() for h in header]
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            warn(f"{path}: header has no column {', '.join(missing)}; its rows are quarantined")
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=delimiter, lineterminator="")
+        for i, values in enumerate(reader, start=1):
+            if not any(v.strip() for v in values):
+                continue
+            out.seek(0)
+            out.truncate()
+            writer.writerow(values)
+            original = out.getvalue()
+            if len(values) != len(header):
+                yield reader.line_num, '["wrong number of columns"]', original
+                continue
+            yield reader.line_num, _row_document(dict(zip(header, values))), original
+            if i % 50_000 == 0:
+                tick(raw_file.tell())
+        tick(raw_file.tell())
+
+
+def _parquet_rows(path: Path, tick: Callable[[int], None]) -> Iterator[Row]:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:
+        raise LoadError(f"{path}: not a readable Parquet file ({exc})") from None
+    total = max(pf.metadata.num_rows, 1)
+    size = path.stat().st_size
+    n = 0
+    for batch in pf.iter_batches(batch_size=50_000):
+        for record in batch.to_pylist():
+            n += 1
+            yield n, _row_document(record), ""
+        tick(int(size * n / total))
+
+
+def iter_rows(path: Path, tick: Callable[[int], None] = lambda _: None,
+              warn: Callable[[str], None] = lambda _: None) -> Iterator[Row]:
+    fmt = detect_format(path)
+    if fmt == "parquet":
+        return _parquet_rows(path, tick)
+    if fmt == "csv":
+        return _csv_rows(path, tick, warn)
+    return _jsonl_rows(path, tick)
+
+
+# Progress --------------------------------------------------------------------
+class Progress:
+    """A one-line progress bar on a terminal (stderr); silent otherwise."""
+
+    def __init__(self, label: str, total: int, enabled: bool | None = None):
+        self.label, self.total = label, max(total, 1)
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._last = 0.0
+
+    def update(self, done: int, extra: str = "") -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self._last < 0.2:
+            return
+        self._last = now
+        frac = min(done / self.total, 1.0)
+        bar = "#" * int(frac * 30)
+        sys.stderr.write(f"\r{self.label[:40]:<40} [{bar:<30}] {frac:6.1%} {extra}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 100 + "\r")
+            sys.stderr.flush()
+
+
+# Loading ---------------------------------------------------------------------
+class _Staging:
+    """Per-load Memory tables; dropped when the load ends."""
+
+    def __init__(self, wh: Warehouse):
+        self.wh = wh
+        tag = uuid.uuid4().hex[:12]
+        self.stage, self.parsed, self.fresh = (f"_load_{tag}_{n}" for n in ("stage", "parsed", "fresh"))
+
+    def __enter__(self) -> "_Staging":
+        q = quote_ident
+        self.wh.command(f"CREATE TABLE {q(self.stage)} (line UInt64, doc String, raw String) ENGINE = Memory")
+        for t in (self.parsed, self.fresh):
+            self.wh.command(f"CREATE TABLE {q(t)} ({_PARSED_COLUMNS}) ENGINE = Memory")
+        return self
+
+    def truncate(self) -> None:
+        for t in (self.stage, self.parsed, self.fresh):
+            self.wh.command(f"TRUNCATE TABLE {quote_ident(t)}")
+
+    def __exit__(self, *exc) -> None:
+        for t in (self.stage, self.parsed, self.fresh):
+            try:
+                self.wh.command(f"DROP TABLE IF EXISTS {quote_ident(t)}")
+            except Exception:
+                pass
+
+
+def load_file(wh: Warehouse, path: str | Path, salt: str, batch_rows: int = 200_000,
+              progress: bool | None = None, warn: Callable[[str], None] = lambda _: None) -> LoadReport:
+    """Load one file; raises LoadError for a missing, unreadable or empty file."""
+    path = Path(path)
+    if not path.exists():
+        raise LoadError(f"{path}: no such file")
+    if path.is_dir():
+        raise LoadError(f"{path}: is a directory")
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise LoadError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if size == 0:
+        raise LoadError(f"{path}: empty file (no rows)")
+
+    file_key = str(path.resolve())
+    report = LoadReport(file=str(path))
+    started = time.monotonic()
+    load_id = uuid.uuid4().hex
+    bar = Progress(path.name, size, progress)
+    parse_sql = split_statements(sql_text("seamline.sql", "load_parse"))
+    start_ts = datetime.now(timezone.utc)
+    line_no = 0
+    try:
+        with _Staging(wh) as st:
+            batch: list[Row] = []
+
+            def flush() -> None:
+                if not batch:
+                    return
+                lines, docs, raws = zip(*batch)
+                with wh.client() as c:
+                    c.insert(st.stage, [list(lines), list(docs), list(raws)],
+                             column_names=["line", "doc", "raw"], column_oriented=True)
+                _process_batch(wh, st, parse_sql, salt, load_id, file_key, report)
+                batch.clear()
+                st.truncate()
+
+            try:
+                for row in iter_rows(path, lambda pos: bar.update(pos, f"{report.read + len(batch):,} rows"), warn):
+                    line_no = row[0]
+                    batch.append(row)
+                    if len(batch) >= batch_rows:
+                        flush()
+                flush()
+            except (OSError, EOFError, gzip.BadGzipFile, csv.Error, UnicodeError) as exc:
+                flush()
+                raise LoadError(f"{path}: line {line_no + 1}: cannot read further ({exc}); "
+                                f"{report.loaded} rows before it were loaded") from None
+    finally:
+        bar.close()
+    if report.read == 0:
+        raise LoadError(f"{path}: empty file (no rows)")
+    report.seconds = round(time.monotonic() - started, 3)
+    wh.insert("loads", [[load_id, file_key, start_ts, datetime.now(timezone.utc), report.read, report.loaded,
+                         report.duplicates, report.quarantined]],
+              ["load_id", "file", "started_at", "finished_at", "read", "loaded", "duplicates", "quarantined"])
+    return report
+
+
+def _process_batch(wh: Warehouse, st: _Staging, parse_sql: list[str], salt: str, load_id: str,
+                   file_key: str, report: LoadReport) -> None:
+    names = {"stage": st.stage, "parsed": st.parsed, "fresh": st.fresh}
+    now = datetime.now(timezone.utc)
+    wh.command(parse_sql[0], {"stage": st.stage, "parsed": st.parsed, "salt": salt, "load_time": now})
+    wh.command(parse_sql[1], {"parsed": st.parsed, "fresh": st.fresh})
+    counts = wh.rows(
+        "SELECT (SELECT count() FROM {parsed:Identifier}), "
+        "(SELECT countIf(reason != '') FROM {parsed:Identifier}), (SELECT count() FROM {fresh:Identifier})",
+        names,
+    )[0]
+    read, bad, fresh = (int(x) for x in counts)
+    # events first: the dedup keys follow through a materialized view
+    wh.command(
+        f"INSERT INTO events ({_EVENT_COLUMNS}, load_id, loaded_at) "
+        f"SELECT {_EVENT_COLUMNS}, {{load_id:String}}, {{now:DateTime64(3, 'UTC')}} FROM {{fresh:Identifier}}",
+        {"fresh": st.fresh, "load_id": load_id, "now": now},
+    )
+    if bad:
+        wh.command(
+            "INSERT INTO quarantine (load_id, file, line, raw, reason, quarantined_at) "
+            "SELECT {load_id:String}, {file:String}, line, raw, reason, {now:DateTime64(3, 'UTC')} "
+            "FROM {parsed:Identifier} WHERE reason != ''",
+            {"parsed": st.parsed, "load_id": load_id, "file": file_key, "now": now},
+        )
+    report.read += read
+    report.quarantined += bad
+    report.loaded += fresh
+    report.duplicates += read - bad - fresh
+
+
+def load_paths(wh: Warehouse, paths: list[str | Path], salt: str, batch_rows: int = 200_000,
+               progress: bool | None = None, warn: Callable[[str], None] = lambda _: None) -> list[LoadReport]:
+    """Load several files; a file-level error is recorded and the rest still load."""
+    reports = []
+    for p in paths:
+        try:
+            reports.append(load_file(wh, p, salt, batch_rows, progress, warn))
+        except LoadError as exc:
+            reports.append(LoadReport(file=str(p), error=str(exc)))
+    return reports
+
+
+def quarantine_rows(wh: Warehouse, limit: int = 10_000) -> list[dict]:
+    return wh.dicts(
+        "SELECT file, line, reason, raw, quarantined_at FROM quarantine FINAL "
+        "ORDER BY file, line LIMIT {limit:UInt64}",
+        {"limit": limit},
+    )

@@ -1,0 +1,196 @@
+"""Our own small relational state (SQLAlchemy 2): job runs, locks, incident
+reviews, annotations.  SQLite by default, PostgreSQL in production."""
+
+from __future__ import annotations
+
+import socket
+import os
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import (
+    Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text, UniqueConstraint,
+    create_engine, delete, insert, select, update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+metadata = MetaData()
+
+job_runs = Table(
+    "job_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job", String(64), nullable=False, index=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", String(16), nullable=False),  # running / success / failed / skipped
+    Column("full", Boolean, nullable=False, default=False),
+    Column("rows", Integer),
+    Column("scope", Integer),
+    Column("watermark", DateTime(timezone=True)),
+    Column("error", Text),
+)
+
+job_locks = Table(
+    "job_locks", metadata,
+    Column("job", String(64), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+incident_reviews = Table(
+    "incident_reviews", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule", String(128), nullable=False),
+    Column("message_event_id", String(256), nullable=False),
+    Column("status", String(32), nullable=False, default="open"),
+    Column("owner", String(128), default=""),
+    Column("root_cause", Text, default=""),
+    Column("notes", Text, default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("rule", "message_event_id", name="uq_review"),
+)
+
+annotations = Table(
+    "annotations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("source", String(128), default=""),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+kpi_targets = Table(
+    "kpi_targets", metadata,
+    Column("kpi", String(64), primary_key=True),
+    Column("target", Float, nullable=False),
+)
+
+REVIEW_STATUSES = ("open", "investigating", "resolved", "wont_fix")
+
+_engines: dict[str, Engine] = {}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def engine_for(url: str) -> Engine:
+    eng = _engines.get(url)
+    if eng is None:
+        if url.startswith("sqlite:///"):
+            path = url.removeprefix("sqlite:///")
+            if path and path != ":memory:":
+                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        eng = create_engine(url, future=True, pool_pre_ping=True)
+        metadata.create_all(eng)
+        _engines[url] = eng
+    return eng
+
+
+def dispose_all() -> None:
+    for eng in _engines.values():
+        eng.dispose()
+    _engines.clear()
+
+
+class Metadata:
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = engine_for(url)
+
+    # Job runs ------------------------------------------------------------
+    def start_run(self, job: str, full: bool) -> int:
+        with self.engine.begin() as cx:
+            res = cx.execute(insert(job_runs).values(job=job, started_at=utcnow(), status="running", full=full))
+            return int(res.inserted_primary_key[0])
+
+    def finish_run(self, run_id: int, status: str, rows: int | None = None, scope: int | None = None,
+                   watermark: datetime | None = None, error: str | None = None) -> None:
+        with self.engine.begin() as cx:
+            cx.execute(update(job_runs).where(job_runs.c.id == run_id).values(
+                finished_at=utcnow(), status=status, rows=rows, scope=scope, watermark=watermark, error=error))
+
+    def watermark(self, job: str) -> datetime | None:
+        with self.engine.connect() as cx:
+            row = cx.execute(
+                select(job_runs.c.watermark).where(job_runs.c.job == job, job_runs.c.status == "success")
+                .order_by(job_runs.c.id.desc()).limit(1)).first()
+        return _aware(row[0]) if row else None
+
+    def runs(self, job: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        q = select(job_runs).order_by(job_runs.c.id.desc()).limit(limit)
+        if job:
+            q = q.where(job_runs.c.job == job)
+        with self.engine.connect() as cx:
+            return [dict(r._mapping) for r in cx.execute(q)]
+
+    def last_runs(self) -> dict[str, dict[str, Any]]:
+        """The latest run of each job, and its last success."""
+        out: dict[str, dict[str, Any]] = {}
+        for r in reversed(self.runs(limit=2000)):
+            entry = out.setdefault(r["job"], {})
+            entry["last"] = r
+            if r["status"] == "success":
+                entry["last_success"] = r
+        return out
+
+    def data_as_of(self) -> datetime | None:
+        with self.engine.connect() as cx:
+            row = cx.execute(select(job_runs.c.finished_at).where(job_runs.c.status == "success")
+                             .order_by(job_runs.c.id.desc()).limit(1)).first()
+        return _aware(row[0]) if row else None
+
+    # Locks ---------------------------------------------------------------
+    def acquire_lock(self, job: str, ttl: timedelta = timedelta(hours=2)) -> str | None:
+        """Take the job's lock; None when another live run holds it."""
+        owner = f"{socket.gethostname()}:{os.getpid()}:{utcnow().timestamp()}"
+        now = utcnow()
+        with self.engine.begin() as cx:
+            cx.execute(delete(job_locks).where(job_locks.c.job == job, job_locks.c.expires_at < now))
+        try:
+            with self.engine.begin() as cx:
+                cx.execute(insert(job_locks).values(job=job, owner=owner, acquired_at=now, expires_at=now + ttl))
+        except IntegrityError:
+            return None
+        return owner
+
+    def release_lock(self, job: str, owner: str) -> None:
+        with self.engine.begin() as cx:
+            cx.execute(delete(job_locks).where(job_locks.c.job == job, job_locks.c.owner == owner))
+
+    # Incident reviews ----------------------------------------------------
+    def save_review(self, rule: str, message_event_id: str, status: str, owner: str = "",
+                    root_cause: str = "", notes: str = "") -> None:
+        if status not in REVIEW_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(REVIEW_STATUSES)}")
+        values = dict(status=status, owner=owner[:128], root_cause=root_cause[:5000], notes=notes[:20000],
+                      updated_at=utcnow())
+        with self.engine.begin() as cx:
+            res = cx.execute(update(incident_reviews).where(
+                incident_reviews.c.rule == rule, incident_reviews.c.message_event_id == message_event_id).values(**values))
+            if res.rowcount == 0:
+                cx.execute(insert(incident_reviews).values(rule=rule, message_event_id=message_event_id, **values))
+
+    def reviews(self) -> dict[tuple[str, str], dict[str, Any]]:
+        with self.engine.connect() as cx:
+            return {(r.rule, r.message_event_id): dict(r._mapping) for r in cx.execute(select(incident_reviews))}
+
+    # Annotations ---------------------------------------------------------
+    def annotate(self, at: datetime, text: str, source: str = "") -> None:
+        with self.engine.begin() as cx:
+            cx.execute(insert(annotations).values(at=_aware(at), text=text, source=source, created_at=utcnow()))
+
+    def annotations(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as cx:
+            rows = [dict(r._mapping) for r in cx.execute(select(annotations).order_by(annotations.c.at))]
+        for r in rows:
+            r["at"] = _aware(r["at"])
+        return rows

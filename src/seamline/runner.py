@@ -1,0 +1,181 @@
+"""Run jobs: dependency order, one lock per job, watermark + look-back, scoped
+recompute (delete the scope's rows, insert them again), and a run log.
+
+Idempotence: a run recomputes whole customers / hours, so re-running,
+retrying after a crash (the watermark only moves on success) or a full
+recompute give the same rows.  Two runs racing: the second finds the lock
+taken and is recorded as ``skipped``.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from seamline.config import Settings
+from seamline.jobdef import Job
+from seamline.metadata import Metadata
+from seamline.warehouse import Warehouse, quote_ident, sql_text
+
+
+@dataclass
+class RunResult:
+    job: str
+    status: str
+    full: bool
+    scope: int | None = None
+    rows: int | None = None
+    seconds: float = 0.0
+    error: str | None = None
+
+
+_process_locks: dict[str, threading.Lock] = {}
+
+
+def registry() -> dict[str, Job]:
+    from seamline.jobs import JOBS
+
+    return JOBS
+
+
+def plan(names: list[str] | None) -> list[Job]:
+    """The jobs to run, dependencies first (each once)."""
+    jobs = registry()
+    wanted = names or list(jobs)
+    unknown = [n for n in wanted if n not in jobs]
+    if unknown:
+        raise KeyError(f"unknown job(s): {', '.join(unknown)}; known: {', '.join(jobs)}")
+    order: list[Job] = []
+
+    def visit(name: str) -> None:
+        job = jobs[name]
+        for dep in job.depends_on:
+            visit(dep)
+        if job not in order:
+            order.append(job)
+
+    for n in wanted:
+        visit(n)
+    return order
+
+
+def run_jobs(wh: Warehouse, md: Metadata, settings: Settings, names: list[str] | None = None,
+             full: bool = False, on_result: Callable[[RunResult], None] | None = None) -> list[RunResult]:
+    results = []
+    for job in plan(names):
+        # --full recomputes the named jobs; their dependencies run incrementally
+        result = run_job(wh, md, settings, job, full=full and (not names or job.name in names))
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results
+
+
+def run_job(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full: bool = False,
+            crash_after: str | None = None) -> RunResult:
+    """Run one job.  ``crash_after`` (tests only) raises after that phase."""
+    plock = _process_locks.setdefault(job.name, threading.Lock())
+    if not plock.acquire(blocking=False):
+        return RunResult(job.name, "skipped", full, error="already running in this process")
+    try:
+        owner = md.acquire_lock(job.name)
+        if owner is None:
+            run_id = md.start_run(job.name, full)
+            md.finish_run(run_id, "skipped", error="another run holds the lock")
+            return RunResult(job.name, "skipped", full, error="another run holds the lock")
+        try:
+            return _run_locked(wh, md, settings, job, full, crash_after)
+        finally:
+            md.release_lock(job.name, owner)
+    finally:
+        plock.release()
+
+
+def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full: bool,
+                crash_after: str | None) -> RunResult:
+    started = datetime.now(timezone.utc)
+    run_id = md.start_run(job.name, full)
+    scope_t, idents_t = f"_scope_{job.name}", f"_scope_idents_{job.name}"
+    try:
+        watermark = md.watermark(job.name)
+        full_mode = full or watermark is None
+        since = (watermark - timedelta(minutes=settings.lookback_minutes)) if watermark else None
+        if job.scope == "global":
+            if not full_mode and not _has_new_events(wh, since):
+                rows, scope = 0, 0
+            else:
+                rows, scope = job.run(wh, settings, full_mode), None
+        else:
+            scope = _prepare_scope(wh, job, scope_t, idents_t, since, full_mode)
+            if full_mode:
+                for table in job.outputs + job.extra_outputs:
+                    wh.command("TRUNCATE TABLE {t:Identifier}", {"t": table})
+            elif scope:
+                key = "hour" if job.scope == "hour" else "customer"
+                for table in job.outputs:
+                    wh.command(f"DELETE FROM {quote_ident(table)} WHERE {quote_ident(key)} IN "
+                               f"(SELECT key FROM {quote_ident(scope_t)})")
+            _maybe_crash(crash_after, "delete")
+            if full_mode or scope:
+                base = {"full": int(full_mode), "scope": scope_t, "scope_idents": idents_t}
+                for name, params in job.sql_statements(settings):
+                    wh.run_script(sql_text("seamline.jobs", name), base | params)
+                    _maybe_crash(crash_after, "statement")
+            rows = sum(int(wh.scalar("SELECT count() FROM {t:Identifier}", {"t": t}) or 0) for t in job.outputs)
+        md.finish_run(run_id, "success", rows=rows, scope=scope, watermark=started)
+        seconds = (datetime.now(timezone.utc) - started).total_seconds()
+        return RunResult(job.name, "success", full_mode, scope, rows, round(seconds, 3))
+    except BaseException as exc:
+        err = f"{type(exc).__name__}: {exc}"
+        md.finish_run(run_id, "failed", error=err[:4000] + "\n" + traceback.format_exc()[-4000:])
+        if not isinstance(exc, Exception):
+            raise
+        seconds = (datetime.now(timezone.utc) - started).total_seconds()
+        return RunResult(job.name, "failed", full, seconds=round(seconds, 3), error=err.splitlines()[0][:500])
+    finally:
+        for t in (scope_t, idents_t):
+            try:
+                wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
+            except Exception:
+                pass
+
+
+class SimulatedCrash(BaseException):
+    """Raised by tests to stop a job mid-run the way a kill would."""
+
+
+def _maybe_crash(crash_after: str | None, phase: str) -> None:
+    if crash_after == phase:
+        raise SimulatedCrash(phase)
+
+
+def _has_new_events(wh: Warehouse, since: datetime | None) -> bool:
+    if since is None:
+        return True
+    return bool(wh.scalar("SELECT count() > 0 FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')}",
+                          {"since": since}))
+
+
+def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, idents_t: str, since: datetime | None,
+                   full_mode: bool) -> int | None:
+    key_type = "DateTime('UTC')" if job.scope == "hour" else "String"
+    for t, cols in ((scope_t, f"key {key_type}"), (idents_t, "ident String")):
+        wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
+        wh.command(f"CREATE TABLE {quote_ident(t)} ({cols}) ENGINE = Memory")
+    if full_mode:
+        return None
+    p = {"scope": scope_t, "idents": idents_t, "since": since}
+    if job.scope == "hour":
+        wh.command(
+            "INSERT INTO {scope:Identifier} SELECT DISTINCT toDateTime(toStartOfHour(occurred_at), 'UTC') "
+            "FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')}", p)
+    else:
+        wh.command(sql_text("seamline.sql", "scope_customers"), p)
+        wh.command(
+            "INSERT INTO {idents:Identifier} "
+            "SELECT ident FROM identity_map WHERE customer IN (SELECT key FROM {scope:Identifier}) "
+            "UNION DISTINCT SELECT ident FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')}", p)
+    return int(wh.scalar("SELECT count() FROM {scope:Identifier}", p) or 0)

@@ -1,0 +1,297 @@
+"""Latency-regression detection on hourly p95 lag (SPEC §3 "Latency regression").
+
+For each source the input is its hourly series (hour, p95 lag in seconds,
+event count). The method, per source:
+
+1. **Filter.** Hours with fewer than ``min_count_per_hour`` events (their p95
+   is mostly noise) or a missing / non-positive p95 are ignored; the others are
+   taken in time order (gaps are allowed).
+2. **Deseasonalise.** ``y = log(p95)``. A 24-hour centred rolling median is
+   subtracted to get residuals; if the residuals differ by hour of day
+   (Kruskal–Wallis p < 0.01) the per-hour-of-day median residual (centred) is
+   the daily profile and is removed, otherwise the profile is 0. So a daily
+   peak is not a regression, and a series without a daily cycle is left as is.
+3. **Change points.** Exact optimal partitioning (the objective PELT solves) of
+   the deseasonalised ``z`` into segments of at least ``min_hours`` hours,
+   Gaussian mean-change cost scaled by a robust noise estimate (MAD of first
+   differences), penalty ``3·log(n)`` per change point.
+4. **Candidates.** Every change point where the level goes up is a candidate:
+   its *after* segment is compared with the segment immediately before it (the
+   *baseline*), so an earlier regression never leaks into a later baseline.
+   Test: one-sided Mann–Whitney U (after > baseline) on the deseasonalised
+   hourly values.
+5. **Decision.** p-values of all candidates of all sources are adjusted with
+   Benjamini–Hochberg; a regression is reported when the adjusted p < ``alpha``
+   AND ``ratio >= min_ratio``.
+
+Levels: ``baseline_p95_s`` / ``after_p95_s`` are the medians of the segment's
+hourly p95 values after removing the daily profile (for a series without a
+daily cycle: exactly the median of the hourly p95 values); ``ratio`` is
+``after_p95_s / baseline_p95_s``; ``p_value`` is the BH-adjusted p-value.
+
+Recovery: ``recovered`` is True when the trailing segments of the series, at
+least ``min_hours`` hours in all, are all at or below 1.2 × the baseline level;
+``recovered_at`` is the first hour of that trailing stretch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = [
+    "Regression",
+    "SourceSeries",
+    "change_points",
+    "detect_regressions",
+    "series_from_frame",
+]
+
+RECOVERY_FACTOR = 1.2
+PENALTY_PER_LOG_N = 3.0
+SEASONALITY_ALPHA = 0.01
+
+
+@dataclass(frozen=True, eq=False)
+class SourceSeries:
+    """One source's hourly series: hour starts (UTC; datetime64 or Timestamps),
+    hourly p95 lag in seconds, events per hour, optionally hourly p50."""
+
+    hours: Sequence[Any] | np.ndarray | pd.DatetimeIndex
+    p95: Sequence[float] | np.ndarray
+    counts: Sequence[int] | np.ndarray
+    p50: Sequence[float] | np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Regression:
+    """A detected latency regression (see the module docstring for definitions).
+
+    ``onset`` and ``recovered_at`` are tz-aware UTC ``pd.Timestamp`` hour starts.
+    """
+
+    source: str
+    onset: pd.Timestamp
+    baseline_p95_s: float
+    after_p95_s: float
+    ratio: float
+    p_value: float
+    recovered: bool
+    recovered_at: pd.Timestamp | None
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    source: str
+    onset: pd.Timestamp
+    baseline: float
+    after: float
+    p_raw: float
+    recovered: bool
+    recovered_at: pd.Timestamp | None
+
+
+def _utc_index(hours: Any) -> pd.DatetimeIndex:
+    idx = pd.DatetimeIndex(pd.to_datetime(hours))
+    return idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
+
+
+def _noise_scale(z: np.ndarray) -> float:
+    """Robust sd of ``z`` from first differences (insensitive to level shifts)."""
+    if z.size < 3:
+        return 1.0
+    d = np.diff(z)
+    robust = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
+    plain = float(np.std(d)) / math.sqrt(2.0)
+    # The larger of the two: MAD alone under-states the spread of the skewed,
+    # heavy-tailed log-p95 noise; the plain sd barely moves for a few steps.
+    sigma = max(robust, plain)
+    return sigma if sigma > 0 else 1e-6
+
+
+def change_points(
+    z: Sequence[float] | np.ndarray,
+    min_size: int = 6,
+    penalty: float | None = None,
+) -> list[int]:
+    """Start indices (ascending, excluding 0) of the segments of ``z``.
+
+    Exact optimal partitioning minimising Σ segment SSE / σ² + penalty per
+    change, each segment at least ``min_size`` long; σ is the robust noise
+    scale and the default penalty is ``3·log(n)``.
+    """
+    x = np.asarray(z, dtype=float)
+    n = int(x.size)
+    if min_size < 1:
+        raise ValueError("min_size must be >= 1")
+    if n < 2 * min_size:
+        return []
+    sigma2 = _noise_scale(x) ** 2
+    pen = PENALTY_PER_LOG_N * math.log(n) if penalty is None else float(penalty)
+    s1 = np.concatenate(([0.0], np.cumsum(x)))
+    s2 = np.concatenate(([0.0], np.cumsum(x * x)))
+    best = np.full(n + 1, np.inf)
+    best[0] = -pen
+    last = np.zeros(n + 1, dtype=int)
+    for t in range(min_size, n + 1):
+        s = np.arange(0, t - min_size + 1)
+        s = s[np.isfinite(best[s])]
+        length = t - s
+        sse = (s2[t] - s2[s]) - (s1[t] - s1[s]) ** 2 / length
+        total = best[s] + np.maximum(sse, 0.0) / sigma2 + pen
+        j = int(np.argmin(total))
+        best[t] = total[j]
+        last[t] = s[j]
+    cps: list[int] = []
+    t = n
+    while t > 0:
+        t = int(last[t])
+        if t > 0:
+            cps.append(t)
+    return sorted(cps)
+
+
+def _daily_profile(idx: pd.DatetimeIndex, y: np.ndarray) -> np.ndarray:
+    """Per-observation seasonal offset in log space (zeros if no daily cycle)."""
+    zero = np.zeros_like(y)
+    if y.size < 48:
+        return zero
+    trend = (
+        pd.Series(y, index=idx.tz_localize(None))
+        .rolling("24h", center=True, min_periods=6)
+        .median()
+        .to_numpy()
+    )
+    resid = y - trend
+    hod = idx.hour.to_numpy()
+    ok = np.isfinite(resid)
+    groups = {h: resid[ok & (hod == h)] for h in range(24)}
+    groups = {h: g for h, g in groups.items() if g.size >= 2}
+    if len(groups) < 2:
+        return zero
+    try:
+        p = stats.kruskal(*groups.values()).pvalue
+    except ValueError:  # all values identical
+        return zero
+    if not (np.isfinite(p) and p < SEASONALITY_ALPHA):
+        return zero
+    prof = {h: float(np.median(g)) for h, g in groups.items()}
+    centre = float(np.median(list(prof.values())))
+    offsets = np.array([prof.get(h, centre) - centre for h in range(24)])
+    return offsets[hod]
+
+
+def _candidates(
+    source: str, series: SourceSeries, min_count_per_hour: int, min_hours: int
+) -> list[_Candidate]:
+    idx = _utc_index(series.hours)
+    p95 = np.asarray(series.p95, dtype=float).ravel()
+    counts = np.asarray(series.counts, dtype=float).ravel()
+    if not (len(idx) == p95.size == counts.size):
+        raise ValueError(f"source {source!r}: hours, p95 and counts differ in length")
+    keep = np.isfinite(p95) & (p95 > 0) & (counts >= min_count_per_hour)
+    idx, p95 = idx[keep], p95[keep]
+    order = np.argsort(idx.asi8, kind="stable")
+    idx, p95 = idx[order], p95[order]
+    if p95.size < 2 * min_hours:
+        return []
+    y = np.log(p95)
+    offset = _daily_profile(idx, y)
+    z = y - offset
+    adjusted = p95 * np.exp(-offset)
+
+    bounds = [0, *change_points(z, min_size=min_hours), int(z.size)]
+    segments = list(zip(bounds[:-1], bounds[1:], strict=True))
+    levels = [float(np.median(adjusted[a:b])) for a, b in segments]
+    out: list[_Candidate] = []
+    for k in range(1, len(segments)):
+        if levels[k] <= levels[k - 1]:
+            continue
+        (a0, b0), (a1, b1) = segments[k - 1], segments[k]
+        p = float(
+            stats.mannwhitneyu(z[a1:b1], z[a0:b0], alternative="greater").pvalue
+        )
+        base = levels[k - 1]
+        # Recovery: longest trailing run of segments after this one, all
+        # within RECOVERY_FACTOR x baseline, spanning >= min_hours.
+        recovered_at = None
+        j = len(segments)
+        while j - 1 > k and levels[j - 1] <= RECOVERY_FACTOR * base:
+            j -= 1
+        if j < len(segments) and segments[-1][1] - segments[j][0] >= min_hours:
+            recovered_at = idx[segments[j][0]]
+        out.append(
+            _Candidate(
+                source=source,
+                onset=idx[a1],
+                baseline=base,
+                after=levels[k],
+                p_raw=p,
+                recovered=recovered_at is not None,
+                recovered_at=recovered_at,
+            )
+        )
+    return out
+
+
+def detect_regressions(
+    series: Mapping[str, SourceSeries],
+    alpha: float = 0.01,
+    min_ratio: float = 1.5,
+    min_count_per_hour: int = 5,
+    min_hours: int = 6,
+) -> list[Regression]:
+    """Latency regressions of every source, sorted by (source, onset).
+
+    Benjamini–Hochberg runs over the candidates of all sources together;
+    a source with too little data (< 2 × ``min_hours`` usable hours) simply
+    contributes no candidates.
+    """
+    cands: list[_Candidate] = []
+    for source, s in series.items():
+        cands.extend(_candidates(source, s, min_count_per_hour, min_hours))
+    if not cands:
+        return []
+    adjusted = stats.false_discovery_control([c.p_raw for c in cands], method="bh")
+    found = [
+        Regression(
+            source=c.source,
+            onset=c.onset,
+            baseline_p95_s=c.baseline,
+            after_p95_s=c.after,
+            ratio=c.after / c.baseline,
+            p_value=float(q),
+            recovered=c.recovered,
+            recovered_at=c.recovered_at,
+        )
+        for c, q in zip(cands, adjusted, strict=True)
+        if q < alpha and c.after / c.baseline >= min_ratio
+    ]
+    return sorted(found, key=lambda r: (r.source, r.onset))
+
+
+def series_from_frame(
+    frame: pd.DataFrame,
+    source: str = "source",
+    hour: str = "hour",
+    p95: str = "p95",
+    count: str = "count",
+    p50: str | None = None,
+) -> dict[str, SourceSeries]:
+    """Split a long frame of hourly rollups (one row per source and hour) into
+    the ``{source: SourceSeries}`` mapping ``detect_regressions`` takes."""
+    out: dict[str, SourceSeries] = {}
+    for name, g in frame.sort_values([source, hour]).groupby(source, sort=True):
+        out[str(name)] = SourceSeries(
+            hours=g[hour].to_numpy(),
+            p95=g[p95].to_numpy(dtype=float),
+            counts=g[count].to_numpy(),
+            p50=None if p50 is None else g[p50].to_numpy(dtype=float),
+        )
+    return out
