@@ -54,10 +54,10 @@ def resolve(wh: Warehouse) -> IdentityResult:
     """Recompute identity_map from identity_edges; log the keys that changed."""
     import pandas as pd
 
-    edges = wh.df("SELECT a, b FROM identity_edges")
-    mapping = components(edges["a"].tolist(), edges["b"].tolist()) if len(edges) else {}
+    edges = wh.rows("SELECT a, b FROM identity_edges")
+    mapping = components([e[0] for e in edges], [e[1] for e in edges])
     new = pd.DataFrame({"ident": list(mapping.keys()), "customer": list(mapping.values())})
-    old = wh.df("SELECT ident, customer FROM identity_map")
+    old = pd.DataFrame(wh.rows("SELECT ident, customer FROM identity_map"), columns=["ident", "customer"])
     merged = new.merge(old, on="ident", how="outer", suffixes=("", "_old"))
     changed = merged[merged["customer"].fillna("") != merged["customer_old"].fillna("")]
     result = IdentityResult(nodes=len(new), customers=new["customer"].nunique(), changed_idents=len(changed))

@@ -1,0 +1,396 @@
+"""The ``seamline`` command line (SPEC §5).  Heavy imports happen inside commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, datetime, timezone
+from typing import Any, Callable
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_STRICT = 0, 1, 2, 3
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, non-zero exit."""
+
+
+# Helpers ---------------------------------------------------------------------
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, set):
+        return sorted(value)
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, default=_json_default, indent=2, allow_nan=False) + "\n")
+
+
+def parse_date(text: str) -> datetime:
+    """A date (``2026-03-01``) or an RFC 3339 time; returned as aware UTC."""
+    try:
+        if len(text) == 10:
+            d = date.fromisoformat(text)
+            return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date or RFC 3339 time: {text!r}") from None
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    def fmt(v: Any) -> str:
+        if v is None:
+            return "-"
+        if isinstance(v, float):
+            return f"{v:.4g}"
+        if isinstance(v, (list, tuple)):
+            return ",".join(map(str, v))
+        if isinstance(v, datetime):
+            return _json_default(v)
+        return str(v)
+
+    cells = [[fmt(r.get(c)) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)))
+
+
+class Context:
+    """Settings plus lazily opened warehouse and metadata DB (schema applied once)."""
+
+    def __init__(self, settings=None):
+        from seamline.config import Settings
+
+        self.settings = settings or Settings()
+        self._wh = None
+        self._md = None
+
+    @property
+    def wh(self):
+        if self._wh is None:
+            from seamline.warehouse import Warehouse
+            from seamline.warehouse.schema import migrate
+
+            wh = Warehouse.from_settings(self.settings)
+            migrate(wh)
+            self._wh = wh
+        return self._wh
+
+    @property
+    def md(self):
+        if self._md is None:
+            from seamline.metadata import Metadata
+
+            self._md = Metadata(self.settings.metadata_dsn)
+        return self._md
+
+
+# Commands --------------------------------------------------------------------
+def cmd_init(ctx: Context, args) -> int:
+    from seamline.warehouse import Warehouse
+    from seamline.warehouse.schema import migrate, schema_version
+
+    wh = Warehouse.from_settings(ctx.settings)
+    applied = migrate(wh)
+    ctx._wh = wh
+    ctx.md  # creates the metadata tables
+    print(f"warehouse schema version {schema_version(wh)}"
+          + (f" (applied {', '.join(applied)})" if applied else " (up to date)"))
+    print(f"metadata database ready: {ctx.settings.metadata_dsn}")
+    return EXIT_OK
+
+
+def cmd_sample(ctx: Context, args) -> int:
+    from seamline.sample import generate
+
+    res = generate(args.out, customers=args.customers, days=args.days, seed=args.seed,
+                   bad_rows=not args.no_bad_rows)
+    print(f"wrote {res.events:,} events for {res.customers:,} customers to {res.path} "
+          f"({_json_default(res.start)} .. {_json_default(res.end)})")
+    return EXIT_OK
+
+
+def cmd_load(ctx: Context, args) -> int:
+    from seamline.load import load_paths
+
+    warnings: list[str] = []
+    reports = load_paths(ctx.wh, args.paths, ctx.settings.hash_salt, ctx.settings.load_batch_rows,
+                         progress=None if not args.json else False, warn=warnings.append)
+    for w in warnings:
+        print(f"seamline: warning: {w}", file=sys.stderr)
+    total = {k: sum(getattr(r, k) for r in reports) for k in ("read", "loaded", "duplicates", "quarantined")}
+    errors = [r.error for r in reports if r.error]
+    if args.json:
+        emit_json(total | {"files": [r.as_dict() for r in reports], "errors": errors})
+    else:
+        for r in reports:
+            if r.error:
+                continue
+            print(f"{r.file}: read {r.read:,}, loaded {r.loaded:,}, duplicates {r.duplicates:,}, "
+                  f"quarantined {r.quarantined:,} ({r.seconds:.1f} s)")
+        if len(reports) > 1:
+            print(f"total: read {total['read']:,}, loaded {total['loaded']:,}, "
+                  f"duplicates {total['duplicates']:,}, quarantined {total['quarantined']:,}")
+        if total["quarantined"]:
+            print("see the rejected rows and reasons with: seamline quarantine")
+    for e in errors:
+        print(f"seamline: {e}", file=sys.stderr)
+    if errors:
+        return EXIT_ERROR
+    if args.strict and total["quarantined"]:
+        print(f"seamline: --strict: {total['quarantined']} row(s) were quarantined", file=sys.stderr)
+        return EXIT_STRICT
+    return EXIT_OK
+
+
+def cmd_quarantine(ctx: Context, args) -> int:
+    from seamline.load import quarantine_rows
+
+    rows = quarantine_rows(ctx.wh, args.limit)
+    if args.json:
+        emit_json(rows)
+    elif not rows:
+        print("quarantine is empty")
+    else:
+        for r in rows:
+            r["raw"] = (r["raw"][:60] + "…") if len(r["raw"]) > 60 else r["raw"]
+        print_table(rows, ["file", "line", "reason", "raw"])
+    return EXIT_OK
+
+
+def cmd_jobs_run(ctx: Context, args) -> int:
+    from seamline.runner import plan, run_jobs
+
+    try:
+        plan(args.names)
+    except KeyError as exc:
+        raise CliError(exc.args[0]) from None
+    show: Callable = (lambda r: None) if args.json else (
+        lambda r: print(f"{r.job:<12} {r.status:<8} {'full' if r.full else 'incremental':<11} "
+                        f"scope={'-' if r.scope is None else r.scope:<8} rows={r.rows if r.rows is not None else '-':<10} "
+                        f"{r.seconds:6.2f} s" + (f"  {r.error}" if r.error else "")))
+    results = run_jobs(ctx.wh, ctx.md, ctx.settings, args.names or None, full=args.full, on_result=show)
+    if args.json:
+        emit_json([r.__dict__ for r in results])
+    return EXIT_ERROR if any(r.status == "failed" for r in results) else EXIT_OK
+
+
+def cmd_jobs_status(ctx: Context, args) -> int:
+    from seamline.runner import registry
+
+    last = ctx.md.last_runs()
+    rows = []
+    for name, job in registry().items():
+        entry = last.get(name, {})
+        run, ok = entry.get("last", {}), entry.get("last_success", {})
+        rows.append({"job": name, "schedule": job.cron(ctx.settings), "last_status": run.get("status"),
+                     "last_run": run.get("started_at"), "last_success": ok.get("finished_at"),
+                     "watermark": ok.get("watermark"), "rows": ok.get("rows"), "error": run.get("error")})
+    if args.json:
+        emit_json(rows)
+    else:
+        print_table(rows, ["job", "schedule", "last_status", "last_run", "last_success", "rows"])
+    return EXIT_OK
+
+
+def cmd_metrics(ctx: Context, args) -> int:
+    from seamline.metrics import period_metrics
+
+    if args.to <= args.from_:
+        raise CliError("--to must be after --from (the period is [from, to))")
+    m = period_metrics(ctx.wh, ctx.settings, args.from_, args.to)
+    if args.json:
+        emit_json(m)
+        return EXIT_OK
+    print(f"period {m['period']['from']} .. {m['period']['to']} (to exclusive)")
+    for family in ("freshness", "continuity", "silence", "effort", "incidents"):
+        values = {k: v for k, v in m[family].items() if not isinstance(v, (dict, list))}
+        print(f"\n{family}")
+        for k, v in values.items():
+            print(f"  {k:<28} {'-' if v is None else (f'{v:.4g}' if isinstance(v, float) else v)}")
+        if family == "incidents":
+            for rule, n in m[family]["by_rule"].items():
+                print(f"  {rule:<28} {n}")
+    r = m["retention"]
+    print(f"\nretention (landmark {r['landmark_days']} d, log-rank p = {r['logrank_p']})")
+    for seg, e in r["segments"].items():
+        print(f"  {seg:<11} customers {e['customers']:>6}  churned {e['churned']:>5}  "
+              + "  ".join(f"S({d})={'-' if e[f'survival_{d}'] is None else format(e[f'survival_{d}'], '.3f')}"
+                          for d in (30, 60, 90)))
+    return EXIT_OK
+
+
+def cmd_incidents(ctx: Context, args) -> int:
+    from seamline.incidents import list_incidents
+
+    rows = list_incidents(ctx.wh, args.from_, args.to, limit=args.limit)
+    if args.json:
+        emit_json(rows)
+    elif not rows:
+        print("no incidents")
+    else:
+        print_table(rows, ["at", "rule", "customer", "channels", "event_ids"])
+    return EXIT_OK
+
+
+def cmd_regressions(ctx: Context, args) -> int:
+    from seamline.regressions import find_regressions
+
+    rows = find_regressions(ctx.wh, ctx.settings, ctx.md)
+    if args.json:
+        emit_json(rows)
+    elif not rows:
+        print("no latency regressions")
+    else:
+        print_table(rows, ["source", "onset", "baseline_p95_s", "after_p95_s", "ratio", "p_value", "recovered",
+                           "annotation"])
+    return EXIT_OK
+
+
+def cmd_annotate(ctx: Context, args) -> int:
+    ctx.md.annotate(args.at, args.text, args.source or "")
+    print(f"annotation saved at {_json_default(args.at)}")
+    return EXIT_OK
+
+
+def cmd_scheduler(ctx: Context, args) -> int:
+    from seamline.scheduler import run_forever
+
+    run_forever(ctx.settings)
+    return EXIT_OK
+
+
+def cmd_serve(ctx: Context, args) -> int:
+    from seamline.serve import serve
+
+    serve(ctx.settings, host=args.host, port=args.port, scheduler=not args.no_scheduler)
+    return EXIT_OK
+
+
+def cmd_demo(ctx: Context, args) -> int:
+    from seamline.demo import run_demo
+
+    return run_demo(ctx, serve_after=not args.no_serve, host=args.host, port=args.port)
+
+
+# Parser ----------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="seamline",
+        description="Seamline: connection-quality KPIs for cross-channel customer journeys.",
+        epilog="Configuration: SEAMLINE_DATA_DIR, SEAMLINE_WAREHOUSE, SEAMLINE_METADATA_URL, seamline.toml.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    s = sub.add_parser("init", help="create or upgrade the schemas (idempotent)")
+    s.set_defaults(fn=cmd_init)
+
+    s = sub.add_parser("sample", help="write realistic synthetic events")
+    s.add_argument("--out", required=True, help="output file (.jsonl, .jsonl.gz, .csv, .parquet)")
+    s.add_argument("--customers", type=int, default=2000)
+    s.add_argument("--days", type=int, default=60)
+    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--no-bad-rows", action="store_true", help="omit the planted bad and duplicate rows")
+    s.set_defaults(fn=cmd_sample)
+
+    s = sub.add_parser("load", help="load event files (JSON Lines, CSV, Parquet; .gz ok)")
+    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("--json", action="store_true", help="print the counts as JSON")
+    s.add_argument("--strict", action="store_true", help="exit 3 when any row was quarantined")
+    s.set_defaults(fn=cmd_load)
+
+    s = sub.add_parser("quarantine", help="list rejected rows with file, line and reason")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--limit", type=int, default=10_000)
+    s.set_defaults(fn=cmd_quarantine)
+
+    s = sub.add_parser("demo", help="sample data -> load -> jobs -> dashboard, one command")
+    s.add_argument("--no-serve", action="store_true", help="stop after the jobs (no dashboard)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8050)
+    s.set_defaults(fn=cmd_demo)
+
+    jobs = sub.add_parser("jobs", help="run or inspect the metric jobs")
+    jsub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION")
+    jsub.required = True
+    s = jsub.add_parser("run", help="run jobs (all by default) incrementally, or --full")
+    s.add_argument("names", nargs="*", metavar="NAME")
+    s.add_argument("--full", action="store_true", help="recompute from scratch")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_jobs_run)
+    s = jsub.add_parser("status", help="last run, status and watermark of every job")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_jobs_status)
+
+    s = sub.add_parser("scheduler", help="run the job scheduler alone (server deployments)")
+    s.set_defaults(fn=cmd_scheduler)
+
+    s = sub.add_parser("serve", help="serve the dashboard (and the scheduler)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8050)
+    s.add_argument("--no-scheduler", action="store_true")
+    s.set_defaults(fn=cmd_serve)
+
+    s = sub.add_parser("metrics", help="KPIs for a period [from, to)")
+    s.add_argument("--from", dest="from_", type=parse_date, required=True, metavar="DATE")
+    s.add_argument("--to", type=parse_date, required=True, metavar="DATE")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_metrics)
+
+    s = sub.add_parser("incidents", help="conflicting-message incidents")
+    s.add_argument("--from", dest="from_", type=parse_date, default=None, metavar="DATE")
+    s.add_argument("--to", type=parse_date, default=None, metavar="DATE")
+    s.add_argument("--limit", type=int, default=100_000)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_incidents)
+
+    s = sub.add_parser("regressions", help="latency regressions per source")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_regressions)
+
+    s = sub.add_parser("annotate", help="record a deploy or change annotation")
+    s.add_argument("--at", type=parse_date, required=True, metavar="TIME")
+    s.add_argument("--source", default="")
+    s.add_argument("--text", required=True)
+    s.set_defaults(fn=cmd_annotate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from seamline.warehouse import WarehouseError
+
+    try:
+        ctx = Context()
+        return args.fn(ctx, args)
+    except (CliError, WarehouseError) as exc:
+        print(f"seamline: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # never a traceback for a user; the detail is one line
+        from seamline.load import LoadError
+
+        if isinstance(exc, LoadError):
+            print(f"seamline: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        if __import__("os").environ.get("SEAMLINE_DEBUG"):
+            raise
+        print(f"seamline: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+              "(set SEAMLINE_DEBUG=1 for the traceback)", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""Period KPIs (SPEC §3, keys of SPEC §5) computed from the rollup tables.
+
+A period is ``[start, end)`` in UTC.  Every value is a number, or None when
+there is no data.  Intervals and significance come from ``seamline.stats``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+from seamline.config import Settings
+from seamline.warehouse import Warehouse
+
+# Up to this many events in a period, freshness quantiles are exact (from
+# the stored lags); above it they come from merged DDSketch states (0.5 %).
+EXACT_QUANTILE_MAX_EVENTS = 2_000_000
+
+
+def as_utc(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.combine(value, time(0), tzinfo=timezone.utc)
+
+
+def _rate(num: float | None, den: float | None) -> float | None:
+    return None if not den else float(num or 0) / float(den)
+
+
+def _period(start: date | datetime, end: date | datetime) -> dict[str, Any]:
+    s, e = as_utc(start), as_utc(end)
+    return {"start": s, "end": e, "start_day": s.date(), "end_day": e.date()}
+
+
+def freshness(wh: Warehouse, settings: Settings, start, end) -> dict[str, Any]:
+    p = _period(start, end)
+    events, skewed = wh.rows(
+        "SELECT sum(events), sum(skewed) FROM freshness_hourly "
+        "WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')}", p)[0]
+    events, skewed = int(events or 0), int(skewed or 0)
+    out: dict[str, Any] = {"p50_s": None, "p95_s": None, "p99_s": None, "events": events, "skewed": skewed,
+                           "slo_met_rate": None, "source_hours": 0, "source_hours_met": 0, "exact": True}
+    if events:
+        if events <= EXACT_QUANTILE_MAX_EVENTS:
+            q = wh.scalar(
+                "SELECT quantilesExactInclusive(0.5, 0.95, 0.99)(lag) FROM freshness_hourly ARRAY JOIN lags AS lag "
+                "WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')}", p)
+        else:
+            out["exact"] = False
+            q = wh.scalar(
+                "SELECT quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch) FROM freshness_hourly "
+                "WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')}", p)
+        out["p50_s"], out["p95_s"], out["p99_s"] = (round(float(x), 3) for x in q)
+    met, total = slo_counts(wh, settings, p["start"], p["end"])
+    out["source_hours"], out["source_hours_met"] = total, met
+    out["slo_met_rate"] = _rate(met, total)
+    return out
+
+
+def target_params(settings: Settings) -> dict[str, Any]:
+    return {"t_sources": list(settings.freshness_targets.keys()),
+            "t_values": [float(v) for v in settings.freshness_targets.values()],
+            "t_default": float(settings.freshness_target_s)}
+
+
+TARGET_EXPR = ("if(has({t_sources:Array(String)}, source), "
+               "arrayElement({t_values:Array(Float64)}, indexOf({t_sources:Array(String)}, source)), "
+               "{t_default:Float64})")
+
+
+def slo_counts(wh: Warehouse, settings: Settings, start: datetime, end: datetime) -> tuple[int, int]:
+    met, total = wh.rows(
+        f"SELECT countIf(p95 <= {TARGET_EXPR}), count() FROM freshness_source_hourly "
+        "WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')}",
+        {"start": start, "end": end} | target_params(settings))[0]
+    return int(met or 0), int(total or 0)
+
+
+def continuity(wh: Warehouse, start, end) -> dict[str, Any]:
+    p = _period(start, end)
+    n, ok = wh.rows(
+        "SELECT count(), sum(frictionless) FROM transitions "
+        "WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')}", p)[0]
+    n, ok = int(n or 0), int(ok or 0)
+    return {"transitions": n, "frictionless": ok, "rate": _rate(ok, n)}
+
+
+def silence(wh: Warehouse, start, end) -> dict[str, Any]:
+    p = _period(start, end)
+    active, no_contact, silent, contacts, repeats = wh.rows(
+        "SELECT countIf(inbound > 0), countIf(inbound > 0 AND contacts = 0), "
+        "countIf(inbound > 0 AND repeat_contacts = 0 AND repeat_info = 0), sum(contacts), sum(repeat_contacts) "
+        "FROM (SELECT customer, sum(inbound) AS inbound, sum(contacts) AS contacts, "
+        "      sum(repeat_contacts) AS repeat_contacts, sum(repeat_info) AS repeat_info "
+        "      FROM customer_days WHERE day >= {start_day:Date} AND day < {end_day:Date} GROUP BY customer)", p)[0]
+    active, contacts, repeats = int(active or 0), int(contacts or 0), int(repeats or 0)
+    return {
+        "active_customers": active,
+        "contacts": contacts,
+        "repeat_contacts": repeats,
+        "repeat_contact_rate": _rate(repeats, contacts),
+        "no_contact_rate": _rate(no_contact, active),
+        "silence_rate": _rate(silent, active),
+        "contacts_per_100_customers": None if not active else 100.0 * contacts / active,
+        "silent_customers": int(silent or 0),
+        "no_contact_customers": int(no_contact or 0),
+    }
+
+
+def effort(wh: Warehouse, settings: Settings, start, end) -> dict[str, Any]:
+    p = _period(start, end) | {"easy": settings.windows.ces_easy_min}
+    n, mean, easy, total, total_sq = wh.rows(
+        "SELECT count(), avg(ces), countIf(ces >= {easy:UInt8}), sum(ces), sum(ces * ces) FROM surveys "
+        "WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')}", p)[0]
+    n = int(n or 0)
+    return {"responses": n, "ces_mean": float(mean) if n else None, "ces_easy_rate": _rate(easy, n),
+            "easy": int(easy or 0), "sum": float(total or 0), "sum_sq": float(total_sq or 0)}
+
+
+def end_of_data(wh: Warehouse) -> datetime | None:
+    rows = wh.rows("SELECT last_at, events FROM data_bounds FINAL")
+    if not rows or not rows[0][1]:
+        return None
+    return as_utc(rows[0][0])
+
+
+def retention_frame(wh: Warehouse, settings: Settings, start=None, end=None):
+    """Landmark cohort rows: customer, segment, duration_days, churned."""
+    import pandas as pd
+
+    eod = end_of_data(wh)
+    cols = ["customer", "first_at", "segment", "duration_days", "churned"]
+    if eod is None:
+        return pd.DataFrame(columns=cols), None
+    p = {"eod": eod, "has_period": int(start is not None),
+         "start": as_utc(start) if start is not None else eod, "end": as_utc(end) if end is not None else eod}
+    rows = wh.rows(
+        "SELECT customer, first_at, if(frictioned, 'frictioned', 'seamless') AS segment, "
+        "(toUnixTimestamp64Milli(ifNull(churn_after_at, {eod:DateTime64(3, 'UTC')})) "
+        " - toUnixTimestamp64Milli(landmark_at)) / 86400000 AS duration_days, "
+        "churn_after_at IS NOT NULL AS churned "
+        "FROM retention_customers "
+        "WHERE landmark_at <= {eod:DateTime64(3, 'UTC')} "
+        "  AND (churn_at IS NULL OR churn_at > landmark_at) "
+        "  AND ({has_period:UInt8} = 0 OR (first_at >= {start:DateTime64(3, 'UTC')} AND first_at < {end:DateTime64(3, 'UTC')}))",
+        p)
+    return pd.DataFrame(rows, columns=cols), eod
+
+
+def retention(wh: Warehouse, settings: Settings, start, end) -> dict[str, Any]:
+    frame, _ = retention_frame(wh, settings, start, end)
+    out: dict[str, Any] = {"landmark_days": settings.windows.landmark_days, "logrank_p": None, "segments": {}}
+    curves = {}
+    for seg in ("seamless", "frictioned"):
+        part = frame[frame["segment"] == seg]
+        entry: dict[str, Any] = {"customers": int(len(part)), "churned": int(part["churned"].sum()) if len(part) else 0}
+        for day in (30, 60, 90):
+            entry[f"survival_{day}"] = None
+            entry[f"survival_{day}_ci"] = None
+        if len(part):
+            from seamline.stats.survival import kaplan_meier, survival_at
+
+            curve = kaplan_meier(part["duration_days"].to_numpy(float), part["churned"].to_numpy(bool))
+            curves[seg] = part
+            for day in (30, 60, 90):
+                s, lo, hi = survival_at(curve, float(day))
+                entry[f"survival_{day}"] = None if s is None else float(s)
+                entry[f"survival_{day}_ci"] = None if lo is None else [float(lo), float(hi)]
+        out["segments"][seg] = entry
+    if len(curves) == 2:
+        from seamline.stats.survival import logrank
+
+        a, b = curves["seamless"], curves["frictioned"]
+        res = logrank(a["duration_days"].to_numpy(float), a["churned"].to_numpy(bool),
+                      b["duration_days"].to_numpy(float), b["churned"].to_numpy(bool))
+        out["logrank_p"] = None if res.p_value is None else float(res.p_value)
+    return out
+
+
+def incidents_summary(wh: Warehouse, settings: Settings, start, end) -> dict[str, Any]:
+    p = _period(start, end)
+    rows = wh.rows(
+        "SELECT rule, count() FROM incidents FINAL "
+        "WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')} GROUP BY rule", p)
+    by_rule = {r.name: 0 for r in settings.active_rules()}
+    by_rule.update({rule: int(n) for rule, n in rows})
+    return {"total": sum(by_rule.values()), "by_rule": by_rule}
+
+
+def _intervals(out: dict[str, Any]) -> None:
+    """Attach 95 % intervals (Wilson for rates, t for the CES mean)."""
+    from seamline.stats.intervals import t_interval_from_moments, wilson
+
+    def w(successes, n):
+        r = wilson(int(successes), int(n))
+        return None if r.low is None else [r.low, r.high]
+
+    f, c, s, e = out["freshness"], out["continuity"], out["silence"], out["effort"]
+    f["slo_met_rate_ci"] = w(f["source_hours_met"], f["source_hours"])
+    c["rate_ci"] = w(c["frictionless"], c["transitions"])
+    s["repeat_contact_rate_ci"] = w(s["repeat_contacts"], s["contacts"])
+    s["no_contact_rate_ci"] = w(s["no_contact_customers"], s["active_customers"])
+    s["silence_rate_ci"] = w(s["silent_customers"], s["active_customers"])
+    e["ces_easy_rate_ci"] = w(e["easy"], e["responses"])
+    m = t_interval_from_moments(e["responses"], e["sum"], e["sum_sq"])
+    e["ces_mean_ci"] = None if m.low is None else [m.low, m.high]
+
+
+def period_metrics(wh: Warehouse, settings: Settings, start, end, intervals: bool = True) -> dict[str, Any]:
+    out = {
+        "period": {"from": as_utc(start).isoformat(), "to": as_utc(end).isoformat()},
+        "freshness": freshness(wh, settings, start, end),
+        "continuity": continuity(wh, start, end),
+        "silence": silence(wh, start, end),
+        "effort": effort(wh, settings, start, end),
+        "retention": retention(wh, settings, start, end),
+        "incidents": incidents_summary(wh, settings, start, end),
+    }
+    if intervals:
+        _intervals(out)
+    return out
