@@ -297,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sample", help="write realistic synthetic events")
     s.add_argument("--out", required=True, help="output file (.jsonl, .jsonl.gz, .csv, .parquet)")
-    s.add_argument("--customers", type=int, default=2000)
+    s.add_argument("--customers", type=int, default=3000)
     s.add_argument("--days", type=int, default=60)
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--no-bad-rows", action="store_true", help="omit the planted bad and duplicate rows")

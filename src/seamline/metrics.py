@@ -163,7 +163,7 @@ def retention(wh: Warehouse, settings: Settings, start, end) -> dict[str, Any]:
             curve = kaplan_meier(part["duration_days"].to_numpy(float), part["churned"].to_numpy(bool))
             curves[seg] = part
             for day in (30, 60, 90):
-                s, lo, hi = survival_at(curve, float(day))
+                s, lo, hi = survival_at(curve, float(day), extrapolate=True)
                 entry[f"survival_{day}"] = None if s is None else float(s)
                 entry[f"survival_{day}_ci"] = None if lo is None else [float(lo), float(hi)]
         out["segments"][seg] = entry

@@ -291,7 +291,7 @@ class _Block:
         tpur = t0.copy()
         tpur[on] = t_on + m * 90 * SEC + rng.integers(30 * SEC, 5 * MIN, co.size)
         prod = _choice(rng, PRODUCT_P, k)
-        amount = PRODUCT_PRICE[prod] * (1 + (rng.random(k) < 0.25)) 
+        amount = PRODUCT_PRICE[prod] * (1 + (rng.random(k) < 0.25))
         base = (self.block * 10_000_000 + self.stats.setdefault("orders", 0))
         onum = base + np.arange(k)
         self.stats["orders"] += k
@@ -427,10 +427,9 @@ class _Block:
         rep[1:] = (cc[1:] == cc[:-1]) & (tp[1:] == tp[:-1]) & (tt[1:] - tt[:-1] <= 7 * DAY + 26 * HOUR)
         fr = np.zeros(order.size, bool)
         fr[order] = s["friction"]
-        fr_any = fr | np.zeros(order.size, bool)
         flag = np.zeros(order.size, bool)
         flag[order] = rep
-        jf = fr_any | flag
+        jf = fr | flag
         in30 = s["t"] < self.first_t[s["cust"]] + LANDMARK_DAYS * DAY
         frictioned = np.zeros(n, bool)
         frictioned[s["cust"][jf & in30]] = True
@@ -445,7 +444,6 @@ class _Block:
         self.churn_t = churn_t
         ok = (churn_t < self.end_ms)
         cc = np.nonzero(ok)[0]
-        ch = CHANNELS.index("phone") * np.ones(cc.size, np.int64)
         r = rng.random(cc.size)
         ch = np.where(r < 0.35, WEB, np.where(r < 0.5, STORE, PHONE))
         self.ev.add(cc, churn_t[cc], CRM, ch, IN, CHURN, ID_CID)
@@ -586,22 +584,28 @@ def _columns(blk: _Block, E: dict, start_ms: int, id_prefix: str, id_start: int)
 
 def _jsonl_lines(cols: dict) -> np.ndarray:
     n = cols["event_id"].size
-    line = ('{"event_id":"' + cols["event_id"] + '","occurred_at":"' + cols["occurred_at"]
-            + '","ingested_at":"' + cols["ingested_at"] + '","source":"' + cols["source"]
-            + '","channel":"' + cols["channel"] + '","direction":"' + cols["direction"]
-            + '","type":"' + cols["type"] + '"')
+    opt = []
     for k in ("customer_id", "anonymous_id", "email", "phone", "topic", "case_id"):
         v = cols[k]
         m = v != None  # noqa: E711
+        frag = np.full(n, "", dtype=object)
         if m.any():
-            frag = np.full(n, "", dtype=object)
             frag[m] = f',"{k}":"' + v[m] + '"'
-            line = line + frag
+        opt.append(frag)
     a = cols["attrs"]
     m = a != None  # noqa: E711
-    frag = np.full(n, "}", dtype=object)
-    frag[m] = ',"attrs":' + a[m] + "}"
-    return line + frag
+    at = np.full(n, "", dtype=object)
+    if m.any():
+        at[m] = ',"attrs":' + a[m]
+    lines = [
+        f'{{"event_id":"{e}","occurred_at":"{o}","ingested_at":"{i}","source":"{s}","channel":"{c}",'
+        f'"direction":"{d}","type":"{t}"{f1}{f2}{f3}{f4}{f5}{f6}{f7}}}'
+        for e, o, i, s, c, d, t, f1, f2, f3, f4, f5, f6, f7 in zip(
+            cols["event_id"].tolist(), cols["occurred_at"].tolist(), cols["ingested_at"].tolist(),
+            cols["source"].tolist(), cols["channel"].tolist(), cols["direction"].tolist(),
+            cols["type"].tolist(), *(f.tolist() for f in opt), at.tolist())
+    ]
+    return _obj(lines)
 
 
 BAD_KINDS = ["invalid_json", "missing_source", "bad_time", "unknown_direction", "ces_out_of_range",

@@ -1,0 +1,67 @@
+"""Shared fixtures: real chDB (one engine path per test session, a fresh
+database per test), a real SQLite metadata file per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from seamline.config import Settings
+
+
+@pytest.fixture(scope="session")
+def chdb_dsn(tmp_path_factory) -> str:
+    url = os.environ.get("SEAMLINE_TEST_CLICKHOUSE_URL")
+    if url:
+        return url
+    return f"chdb://{tmp_path_factory.mktemp('chdb')}"
+
+
+def make_settings(tmp_path: Path, dsn: str, **overrides) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        warehouse=dsn,
+        warehouse_database=f"t_{uuid.uuid4().hex[:12]}",
+        metadata_url=f"sqlite:///{tmp_path / 'metadata.db'}",
+        hash_salt="test-salt",
+        **overrides,
+    )
+
+
+def teardown_settings(s: Settings) -> None:
+    from seamline.metadata import dispose_all
+    from seamline.warehouse import Warehouse, close_all, quote_ident
+
+    try:
+        Warehouse(s.warehouse_dsn, s.warehouse_database).command(
+            f"DROP DATABASE IF EXISTS {quote_ident(s.warehouse_database)}")
+    finally:
+        close_all()
+        dispose_all()
+
+
+@pytest.fixture
+def settings(tmp_path, chdb_dsn):
+    s = make_settings(tmp_path, chdb_dsn)
+    yield s
+    teardown_settings(s)
+
+
+@pytest.fixture
+def ctx(settings):
+    from seamline.cli import Context
+
+    return Context(settings)
+
+
+@pytest.fixture
+def wh(ctx):
+    return ctx.wh
+
+
+@pytest.fixture
+def md(ctx):
+    return ctx.md
