@@ -3,7 +3,7 @@
 -- (column `key`, the hour), or all when {full:UInt8} = 1.
 INSERT INTO freshness_hourly
 SELECT hour, source, channel, count() AS events, countIf(lag < 0) AS skewed,
-       sum(lag0), max(lag0),
+       sum(lag0_ms) / 1000, max(lag0),
        quantilesExactInclusive(0.5, 0.95, 0.99)(lag0)[1],
        quantilesExactInclusive(0.5, 0.95, 0.99)(lag0)[2],
        quantilesExactInclusive(0.5, 0.95, 0.99)(lag0)[3],
@@ -12,8 +12,10 @@ SELECT hour, source, channel, count() AS events, countIf(lag < 0) AS skewed,
 FROM
 (
     SELECT toDateTime(toStartOfHour(occurred_at), 'UTC') AS hour, source, channel,
-           (toUnixTimestamp64Milli(ingested_at) - toUnixTimestamp64Milli(occurred_at)) / 1000 AS lag,
-           greatest(lag, 0) AS lag0
+           toUnixTimestamp64Milli(ingested_at) - toUnixTimestamp64Milli(occurred_at) AS lag_ms,
+           lag_ms / 1000 AS lag,
+           greatest(lag_ms, 0) AS lag0_ms,
+           lag0_ms / 1000 AS lag0
     FROM events
     WHERE {full:UInt8} = 1 OR toDateTime(toStartOfHour(occurred_at), 'UTC') IN (SELECT key FROM {scope:Identifier})
 )

@@ -14,6 +14,7 @@ import io
 import sys
 import time
 import uuid
+import zlib
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -76,6 +77,8 @@ def _jsonl_rows(path: Path, tick: Callable[[int], None]) -> Iterator[Row]:
         raw_file = fh.fileobj if isinstance(fh, gzip.GzipFile) else fh
         for n, data in enumerate(fh, start=1):
             text = data.decode("utf-8", errors="replace").rstrip("\r\n")
+            if n == 1:
+                text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark is not part of the row
             if n % 50_000 == 0:
                 tick(raw_file.tell())
             if text.strip():
@@ -132,7 +135,7 @@ REQUIRED = ("event_id", "occurred_at", "source", "channel", "direction", "type")
 def _csv_rows(path: Path, tick: Callable[[int], None], warn: Callable[[str], None]) -> Iterator[Row]:
     with _open_binary(path) as fh:
         raw_file = fh.fileobj if isinstance(fh, gzip.GzipFile) else fh
-        text = io.TextIOWrapper(fh, encoding="utf-8", errors="replace", newline="")
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="replace", newline="")
         delimiter = "\t" if path.name.lower().removesuffix(".gz").endswith(".tsv") else ","
         reader = csv.reader(text, delimiter=delimiter)
         header = next(reader, None)
@@ -287,7 +290,7 @@ def load_file(wh: Warehouse, path: str | Path, salt: str, batch_rows: int = 200_
                     if len(batch) >= batch_rows:
                         flush()
                 flush()
-            except (OSError, EOFError, gzip.BadGzipFile, csv.Error, UnicodeError) as exc:
+            except (OSError, EOFError, gzip.BadGzipFile, zlib.error, csv.Error, UnicodeError) as exc:
                 flush()
                 raise LoadError(f"{path}: line {line_no + 1}: cannot read further ({exc}); "
                                 f"{report.loaded} rows before it were loaded") from None

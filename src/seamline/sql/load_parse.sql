@@ -22,7 +22,7 @@ SELECT
     attrs,
     multiIf(
         NOT is_json, 'invalid JSON',
-        NOT is_obj, 'not a JSON object',
+        NOT is_obj, if(loader_reason != '', loader_reason, 'not a JSON object'),
         missing != '', concat('missing required field: ', missing),
         NOT occ_ok OR occurred IS NULL,
             concat('unparseable time in occurred_at: ', substring(f_occurred, 1, 80)),
@@ -42,6 +42,8 @@ FROM
         if(raw = '', doc, raw) AS raw_text,
         isValidJSON(doc) AS is_json,
         is_json AND startsWith(trimLeft(doc), '{') AS is_obj,
+        -- CSV/Parquet rows the reader rejected arrive as ["reason"] with their original text
+        if(raw != '' AND is_json AND JSONType(doc) = 'Array', JSONExtractString(doc, 1), '') AS loader_reason,
         JSONExtractKeysAndValuesRaw(if(is_obj, doc, '{}')) AS kv,
         mapFromArrays(kv.1, arrayMap(v -> multiIf(startsWith(v, '"'), JSONExtractString(v),
                                                   v = 'null' OR startsWith(v, '{') OR startsWith(v, '['), '', v), kv.2)) AS f,

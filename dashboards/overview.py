@@ -1,0 +1,67 @@
+"""Executive overview: are the shared KPIs on target and trending the right way?"""
+
+import dash
+from dash import dcc, html
+
+from seamline import queries, views
+from seamline.app import graph, no_data, page, table
+
+
+def _tile(row, kpi, daily):
+    sig = ""
+    if row["change"] is not None and not views.is_missing(row["change"]):
+        if row["p_value"] is not None and not views.is_missing(row["p_value"]):
+            sig = f"significant (p {views.fmt_p(row['p_value'])})" if row["significant"] else f"not significant (p {views.fmt_p(row['p_value'])})"
+        else:
+            sig = "no test"
+    status = {True: "on target", False: "off target", None: "no target"}[row["on_target"] if row["on_target"] in (True, False) else None]
+    trend = "better" if row["better"] is True else ("worse" if row["better"] is False else "flat")
+    return html.Div(className=f"tile tile-{status.replace(' ', '-')}", id=f"tile-{kpi.key}", children=[
+        html.Div(kpi.label, className="tile-label"),
+        html.Div(row["value_text"], className="tile-value"),
+        html.Div(className="tile-meta", children=[
+            html.Span(f"target {row['target_text']} · {status}", className="tile-target"),
+            html.Span(f"vs previous: {row['change_text']} ({trend}) · {sig}" if sig else "vs previous: –",
+                      className=f"tile-change change-{trend}"),
+        ]),
+        dcc.Graph(figure=views.sparkline(daily, kpi.daily, kpi.kind) if kpi.daily else views.no_data_figure("", 60),
+                  config={"displayModeBar": False, "staticPlot": True}, className="sparkline",
+                  style={"height": "60px"}),
+    ])
+
+
+def render(ctx, state, known):
+    kpis = queries.kpi_table(ctx, state)
+    if not views.kpi_has_data(kpis):
+        return no_data()
+    daily = queries.daily_kpis(ctx, state)
+    rows = kpis.set_index("kpi")
+    tiles = [_tile(rows.loc[k.key], k, daily) for k in views.KPIS]
+    curves = queries.retention_curve_points(ctx, state)
+    summary = queries.retention_summary(ctx, state)
+    p = summary["logrank_p"].iloc[0] if len(summary) else None
+    inc = queries.incidents_daily(ctx, state)
+    as_of = ctx.md.data_as_of()
+    jobs = queries.job_health(ctx, state)
+    return [
+        html.Div(className="as-of", children=[
+            html.Strong("Data as of: "),
+            html.Span(views.fmt_time(as_of, state.tz) + f" ({state.tz})" if as_of else "no successful job run yet"),
+        ]),
+        html.Div(className="tiles", children=tiles),
+        html.Div(className="grid2", children=[
+            graph("retention.curves", views.retention_figure(curves, p, "Retention by segment"),
+                  "Retention: seamless vs frictioned customers",
+                  note="Kaplan–Meier from the 30-day landmark, all cohorts; shaded: 95 % intervals."),
+            graph("overview.incidents", views.stacked_bars(inc, "day", "rule", "incidents", "Incidents per day"),
+                  "Conflicting-message incidents"),
+        ]),
+        table("overview.kpis", views.table_records(kpis[["label", "value_text", "previous_text", "change_text",
+                                                          "p_value", "significant", "target_text", "on_target"]]),
+              title="This period vs the previous period"),
+        table("overview.jobs", views.table_records(jobs, state.tz), title="Job health"),
+    ]
+
+
+dash.register_page(__name__, path="/", name="Overview", title="Seamline · Overview", order=0)
+layout = page(render, filters=(), title="Executive overview")

@@ -1,0 +1,357 @@
+"""The Dash app factory: ``create_app(settings) -> dash.Dash``.
+
+The shell (header, navigation, URL, download) and the callbacks every page
+shares live here; the pages are the modules of ``seamline.dashboards`` (the
+repository's ``dashboards/`` folder), loaded by Dash pages.  A page is a
+``layout(**query)`` built with :func:`page`: the URL query string is parsed
+into a validated :class:`seamline.queries.State`, the control bar is rendered
+with its values, and control changes write the URL back (so every view is a
+shareable link and the page re-renders from it).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+import dash
+from dash import ALL, Input, Output, State as DState, dcc, html, no_update
+
+from seamline import queries, views
+from seamline.queries import Ctx, Known, State
+
+if TYPE_CHECKING:  # pragma: no cover
+    from seamline.config import Settings
+
+log = logging.getLogger("seamline.dashboard")
+
+PAGES = (("/", "Overview"), ("/journeys", "Journeys"), ("/freshness", "Freshness"), ("/effort", "Effort"),
+         ("/retention", "Retention"), ("/incidents", "Incidents"))
+GLOBAL_KEYS = ("period", "from", "to", "compare", "channel", "source", "topic", "tz", "ids")
+FRIENDLY_ERROR = "Something went wrong while preparing this view. The error was logged; try another selection."
+
+
+def dashboards_dir() -> str:
+    import seamline.dashboards as pkg
+
+    return os.path.abspath(list(pkg.__path__)[0])
+
+
+def current_ctx() -> Ctx:
+    import flask
+
+    return flask.current_app.config["SEAMLINE_CTX"]
+
+
+def page_params(known: Known) -> dict[str, Callable[[str | None], str | None]]:
+    """Page-specific URL parameters, validated (the same set for every page)."""
+    return {"rule": queries.member_of(known.rules), "incident": queries.token(300),
+            "regression": queries.token(80), "q": queries.one_of("p50", "p95", "p99"),
+            "cohort": queries.one_of("all", "period")}
+
+
+def state_from(query: dict[str, Any], ctx: Ctx) -> tuple[State, Known]:
+    known = queries.known_values(ctx.wh, ctx.settings)
+    return queries.parse_state(query, known, ctx.settings.display_timezone, page_params(known)), known
+
+
+# --------------------------------------------------------------------------
+# Components shared by the pages
+# --------------------------------------------------------------------------
+def _opts(values: Iterable[str]) -> list[dict[str, str]]:
+    return [{"label": v, "value": v} for v in values]
+
+
+def control_bar(state: State, known: Known, filters: Iterable[str] = ()) -> html.Div:
+    """Period (presets relative to the end of data, or custom dates), compare,
+    the filters meaningful on this page, display zone, identifier masking."""
+    filters = set(filters)
+
+    def hidden(name: str) -> dict[str, str]:
+        return {} if name in filters else {"display": "none"}
+
+    tzs = list(queries.TIMEZONES)
+    if state.tz not in tzs:
+        tzs.append(state.tz)
+    eod = known.end_of_data
+    return html.Div(className="controls", children=[
+        html.Div(className="control", children=[html.Label("Period", htmlFor="ctl-period"), dcc.Dropdown(
+            id="ctl-period", clearable=False, searchable=False, value=state.preset,
+            options=[{"label": "Last 7 days", "value": "7d"}, {"label": "Last 30 days", "value": "30d"},
+                     {"label": "Last 90 days", "value": "90d"}, {"label": "Custom dates", "value": "custom"}])]),
+        html.Div(className="control", children=[html.Label("Dates (UTC days)"), dcc.DatePickerRange(
+            id="ctl-dates", start_date=state.date_from.isoformat(), end_date=state.date_to.isoformat(),
+            display_format="YYYY-MM-DD", updatemode="bothdates", minimum_nights=0,
+            max_date_allowed=(eod.date().isoformat() if eod else None))]),
+        html.Div(className="control", children=[dcc.Checklist(
+            id="ctl-compare", options=[{"label": " compare to previous period", "value": "1"}],
+            value=["1"] if state.compare else [])]),
+        html.Div(className="control", style=hidden("channel"), children=[html.Label("Channel"), dcc.Dropdown(
+            id="ctl-channel", multi=True, value=list(state.channels), options=_opts(known.channels), placeholder="all")]),
+        html.Div(className="control", style=hidden("source"), children=[html.Label("Source"), dcc.Dropdown(
+            id="ctl-source", multi=True, value=list(state.sources), options=_opts(known.sources), placeholder="all")]),
+        html.Div(className="control", style=hidden("topic"), children=[html.Label("Topic"), dcc.Dropdown(
+            id="ctl-topic", multi=True, value=list(state.topics), options=_opts(known.topics), placeholder="all")]),
+        html.Div(className="control", children=[html.Label("Time zone"), dcc.Dropdown(
+            id="ctl-tz", clearable=False, value=state.tz, options=_opts(tzs))]),
+        html.Div(className="control", children=[dcc.Checklist(
+            id="ctl-ids", options=[{"label": " show identifiers", "value": "1"}],
+            value=["1"] if state.show_ids else [])]),
+        html.Div(className="period-note", children=(
+            f"{state.date_from:%Y-%m-%d} – {state.date_to:%Y-%m-%d}"
+            + (f" vs {state.prev_start:%Y-%m-%d} – {state.prev_end - timedelta(days=1):%Y-%m-%d}"
+               if state.compare else "")
+            + (f" · end of data {eod:%Y-%m-%d %H:%M} UTC" if eod else ""))),
+    ])
+
+
+def no_data(message: str = views.NO_DATA) -> html.Div:
+    return html.Div(className="no-data", children=message)
+
+
+def error_block() -> html.Div:
+    return html.Div(className="error-message", children=FRIENDLY_ERROR)
+
+
+def graph(key: str, figure: Any, title: str | None = None, csv: bool = True, height: int | None = None,
+          note: str | None = None) -> html.Div:
+    """A chart card with a CSV download of the data behind it (dataset ``key``)."""
+    head = [html.H3(title)] if title else []
+    if csv:
+        head.append(csv_button(key))
+    return html.Div(className="card", children=[
+        html.Div(className="card-head", children=head),
+        dcc.Graph(id={"type": "graph", "key": key}, figure=figure, config={"displaylogo": False, "responsive": True},
+                  style={"height": f"{height}px"} if height else None),
+        html.Div(className="note", children=note) if note else None,
+    ])
+
+
+def csv_button(key: str) -> html.Button:
+    return html.Button("CSV", id={"type": "csv", "key": key}, className="csv", title="Download the data as CSV")
+
+
+def table(key: str, records: list[dict[str, Any]], columns: list[str] | None = None, title: str | None = None,
+          page_size: int = 15, row_selectable: str | bool = False, filterable: bool = False, table_id: Any = None,
+          note: str | None = None, selected_rows: list[int] | None = None) -> html.Div:
+    from dash import dash_table
+
+    cols = columns or (list(records[0].keys()) if records else [])
+    head = [html.H3(title)] if title else []
+    head.append(csv_button(key))
+    body: Any
+    if not records:
+        body = no_data()
+    else:
+        body = dash_table.DataTable(
+            id=table_id or {"type": "table", "key": key}, data=records,
+            columns=[{"name": c.replace("_", " "), "id": c} for c in cols],
+            page_size=page_size, sort_action="native", filter_action="native" if filterable else "none",
+            row_selectable=row_selectable or False, selected_rows=selected_rows or [],
+            style_table={"overflowX": "auto"}, style_cell={"fontFamily": "inherit", "fontSize": 13, "padding": "4px 8px",
+                                                          "textAlign": "left", "maxWidth": 320, "whiteSpace": "normal"},
+            style_header={"fontWeight": "600", "backgroundColor": "#f1f3f5"})
+    return html.Div(className="card", children=[html.Div(className="card-head", children=head), body,
+                                                html.Div(className="note", children=note) if note else None])
+
+
+def page(render: Callable[[Ctx, State, Known], Any], filters: Iterable[str] = (), title: str = "") -> Callable[..., Any]:
+    """Wrap a page renderer as a Dash pages ``layout(**query)`` that never raises."""
+    filters = tuple(filters)
+
+    def layout(**query: Any) -> html.Div:
+        try:
+            ctx = current_ctx()
+            state, known = state_from(query, ctx)
+        except Exception:
+            log.exception("cannot prepare page %s", title)
+            return html.Div(className="page", children=[html.H2(title), error_block()])
+        bar = control_bar(state, known, filters)
+        if known.empty:
+            body: Any = no_data()
+        else:
+            try:
+                body = render(ctx, state, known)
+            except Exception:
+                log.exception("page %s failed for %r", title, query)
+                body = error_block()
+        return html.Div(className="page", children=[html.H2(title), bar, html.Div(className="page-body", children=body)])
+
+    return layout
+
+
+def safe(default: Any = no_update) -> Callable:
+    """Callbacks never send a traceback to the browser: log and answer ``default``."""
+    def deco(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception:
+                log.exception("callback %s failed", fn.__name__)
+                return default() if callable(default) else default
+        return wrapper
+    return deco
+
+
+# --------------------------------------------------------------------------
+# App factory
+# --------------------------------------------------------------------------
+def _shell() -> html.Div:
+    return html.Div(className="shell", children=[
+        dcc.Location(id="url", refresh=False),
+        dcc.Download(id="download"),
+        html.Header(className="topbar", children=[
+            html.Span("Seamline", className="brand"),
+            html.Nav(className="nav", children=[
+                dcc.Link(label, href=path, id=f"nav-{path.strip('/') or 'overview'}", className="nav-link")
+                for path, label in PAGES]),
+        ]),
+        dcc.Loading(dash.page_container, target_components={"_pages_content": "children"}, delay_show=300,
+                    type="dot", overlay_style={"visibility": "visible", "opacity": 0.5}),
+        html.Footer(className="footer", id="footer", children="Seamline · connection quality"),
+    ])
+
+
+def _register_shared_callbacks(app: dash.Dash) -> None:
+    @app.callback(
+        Output("url", "search"),
+        Input("ctl-period", "value"), Input("ctl-dates", "start_date"), Input("ctl-dates", "end_date"),
+        Input("ctl-compare", "value"), Input("ctl-channel", "value"), Input("ctl-source", "value"),
+        Input("ctl-topic", "value"), Input("ctl-tz", "value"), Input("ctl-ids", "value"),
+        Input({"type": "param", "name": ALL}, "value"),
+        DState({"type": "param", "name": ALL}, "id"), DState("url", "search"),
+        prevent_initial_call=True,
+    )
+    @safe()
+    def controls_to_url(period, d0, d1, compare, channel, source, topic, tz, ids, pvalues, pids, search):
+        trig = dash.ctx.triggered_id
+        q = {k: v for k, v in queries.parse_search(search).items() if isinstance(v, str)}
+        if trig == "ctl-dates" or period == "custom":
+            q["period"] = "custom"
+            if d0:
+                q["from"] = str(d0)[:10]
+            if d1:
+                q["to"] = str(d1)[:10]
+        else:
+            q["period"] = period if period in queries.PRESETS else queries.DEFAULT_PRESET
+            q.pop("from", None)
+            q.pop("to", None)
+        for key, value in (("compare", compare), ("ids", ids)):
+            if value:
+                q[key] = "1"
+            else:
+                q.pop(key, None)
+        for key, value in (("channel", channel), ("source", source), ("topic", topic)):
+            if value:
+                q[key] = ",".join(str(v) for v in value)
+            else:
+                q.pop(key, None)
+        if tz:
+            q["tz"] = tz
+        for pid, value in zip(pids or [], pvalues or []):
+            name = pid.get("name")
+            if value in (None, "", []):
+                q.pop(name, None)
+            else:
+                q[name] = str(value)
+        if isinstance(trig, dict) and trig.get("name") == "rule":
+            q.pop("incident", None)
+        from urllib.parse import urlencode
+
+        new = "?" + urlencode(q, safe=",:/@|")
+        return no_update if new == search else new
+
+    @app.callback(
+        [Output(f"nav-{path.strip('/') or 'overview'}", "href") for path, _ in PAGES],
+        Input("url", "search"),
+    )
+    @safe(default=lambda: [p for p, _ in PAGES])
+    def nav_links(search):
+        q = {k: v for k, v in queries.parse_search(search).items() if k in GLOBAL_KEYS and isinstance(v, str)}
+        from urllib.parse import urlencode
+
+        suffix = ("?" + urlencode(q, safe=",:/@")) if q else ""
+        return [path + suffix for path, _ in PAGES]
+
+    @app.callback(
+        Output("download", "data"),
+        Input({"type": "csv", "key": ALL}, "n_clicks"),
+        DState("url", "search"), DState("url", "pathname"),
+        prevent_initial_call=True,
+    )
+    @safe()
+    def download(clicks, search, pathname):
+        trig = dash.ctx.triggered_id
+        if not isinstance(trig, dict) or not any(c for c in clicks or [] if c):
+            return no_update
+        key = trig.get("key")
+        if key not in queries.DATASETS:
+            return no_update
+        ctx = current_ctx()
+        state, _ = state_from(queries.parse_search(search), ctx)
+        frame = queries.get_dataset(key, ctx, state)
+        if "customer" in frame and not state.show_ids:
+            frame = frame.assign(customer=[views.mask_id(c) for c in frame["customer"]])
+        name = f"seamline-{key.replace('.', '-')}-{state.date_from}-{state.date_to}.csv"
+        return dcc.send_data_frame(frame.to_csv, name, index=False)
+
+
+def _add_health_route(app: dash.Dash) -> None:
+    import flask
+
+    @app.server.route("/healthz")
+    def healthz():
+        ctx: Ctx = app.server.config["SEAMLINE_CTX"]
+        out: dict[str, Any] = {"warehouse": "error", "metadata": "error", "jobs": {}}
+        try:
+            out["warehouse"] = "ok" if queries.warehouse_ok(ctx.wh) else "error"
+        except Exception as exc:
+            log.warning("healthz: warehouse: %s", exc)
+        try:
+            out["jobs"] = {job: (e.get("last") or {}).get("status") for job, e in ctx.md.last_runs().items()}
+            out["metadata"] = "ok"
+        except Exception as exc:
+            log.warning("healthz: metadata: %s", exc)
+        code = 200 if out["warehouse"] == "ok" and out["metadata"] == "ok" else 503
+        return flask.jsonify(out), code
+
+
+def create_app(settings: "Settings | None" = None) -> dash.Dash:
+    """Build the dashboard for ``settings`` (schemas are created if missing)."""
+    from seamline.config import Settings
+    from seamline.metadata import Metadata
+    from seamline.warehouse import Warehouse
+    from seamline.warehouse.schema import migrate
+
+    settings = settings or Settings()
+    wh = Warehouse.from_settings(settings)
+    migrate(wh)
+    md = Metadata(settings.metadata_dsn)
+    pages_dir = dashboards_dir()
+    app = dash.Dash(
+        "seamline.dashboards",
+        use_pages=True,
+        pages_folder=pages_dir,
+        assets_folder=os.path.join(pages_dir, "assets"),
+        serve_locally=True,
+        external_stylesheets=[],
+        external_scripts=[],
+        suppress_callback_exceptions=True,
+        title="Seamline",
+        update_title=None,
+    )
+    app.server.config["SEAMLINE_CTX"] = Ctx(wh, settings, md)
+    app.layout = _shell
+    _register_shared_callbacks(app)
+    for entry in dash.page_registry.values():
+        module = sys.modules.get(entry["module"])
+        register = getattr(module, "register_callbacks", None)
+        if register is not None:
+            register(app)
+    _add_health_route(app)
+    return app

@@ -1,0 +1,910 @@
+"""The one query module the dashboard pages use.
+
+Two halves:
+
+- the *view state* every page shares (period, comparison, filters, display
+  time zone, identifier masking), parsed from an untrusted URL query string
+  with every value validated or clamped, and serialised back;
+- *datasets*: small aggregated frames read from the rollup tables (GROUP BY
+  in ClickHouse), keyed by a stable name so the same frame feeds a chart and
+  its CSV download.  Only the incident customer timeline and the slowest
+  events read the ``events`` table, always with bound parameters and a LIMIT.
+
+Values reach SQL only as bound ``{name:Type}`` parameters.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+from urllib.parse import urlencode
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from seamline.config import Settings
+    from seamline.metadata import Metadata
+    from seamline.warehouse import Warehouse
+
+PRESETS = {"7d": 7, "30d": 30, "90d": 90}
+DEFAULT_PRESET = "30d"
+MAX_SPAN_DAYS = 3 * 366
+MIN_YEAR, MAX_YEAR = 2000, 2100
+MAX_VALUE_LEN = 256
+MAX_LIST = 50
+TIMEZONES = ("UTC", "Europe/London", "Europe/Berlin", "America/New_York", "America/Chicago",
+             "America/Los_Angeles", "Asia/Kolkata", "Asia/Tokyo", "Australia/Sydney")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TRUE = {"1", "true", "yes", "on"}
+FAR_PAST = datetime(1970, 1, 2, tzinfo=timezone.utc)
+
+
+# --------------------------------------------------------------------------
+# Known values (filters must be among them)
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Known:
+    channels: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+    first_at: datetime | None = None
+    end_of_data: datetime | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.end_of_data is None
+
+
+_known_cache: dict[tuple[str, str], tuple[float, Known]] = {}
+_known_lock = threading.Lock()
+KNOWN_TTL_S = 30.0
+
+
+def _utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    return None
+
+
+def known_values(wh: "Warehouse", settings: "Settings", fresh: bool = False) -> Known:
+    """Channels, sources, topics and rules present in the rollups (cached briefly)."""
+    key = (wh.dsn, wh.database)
+    now = time.monotonic()
+    with _known_lock:
+        hit = _known_cache.get(key)
+    if hit and not fresh and now - hit[0] < KNOWN_TTL_S:
+        return hit[1]
+    bounds = wh.rows("SELECT first_at, last_at, events FROM data_bounds FINAL")
+    first_at = eod = None
+    if bounds and bounds[0][2]:
+        first_at, eod = _utc(bounds[0][0]), _utc(bounds[0][1])
+    channels = [r[0] for r in wh.rows(
+        "SELECT DISTINCT channel FROM freshness_hourly UNION DISTINCT SELECT DISTINCT from_channel FROM transitions "
+        "UNION DISTINCT SELECT DISTINCT to_channel FROM transitions")]
+    sources = [r[0] for r in wh.rows("SELECT DISTINCT source FROM freshness_source_hourly")]
+    topics = [r[0] for r in wh.rows(
+        "SELECT DISTINCT topic FROM contacts UNION DISTINCT SELECT DISTINCT topic FROM surveys")]
+    rules = {r.name for r in settings.active_rules()} | {r[0] for r in wh.rows("SELECT DISTINCT rule FROM incidents")}
+    known = Known(tuple(sorted(c for c in channels if c)), tuple(sorted(s for s in sources if s)),
+                  tuple(sorted(t for t in topics if t)), tuple(sorted(rules)), first_at, eod)
+    with _known_lock:
+        _known_cache[key] = (now, known)
+    return known
+
+
+def clear_cache() -> None:
+    with _known_lock:
+        _known_cache.clear()
+
+
+# --------------------------------------------------------------------------
+# View state from / to the URL
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class State:
+    preset: str
+    start: datetime          # UTC, inclusive
+    end: datetime            # UTC, exclusive
+    compare: bool = False
+    channels: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    tz: str = "UTC"
+    show_ids: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def span(self) -> timedelta:
+        return self.end - self.start
+
+    @property
+    def prev_start(self) -> datetime:
+        return self.start - self.span
+
+    @property
+    def prev_end(self) -> datetime:
+        return self.start
+
+    @property
+    def date_from(self) -> date:
+        return self.start.date()
+
+    @property
+    def date_to(self) -> date:
+        """Inclusive last day (the URL and date picker speak inclusive days)."""
+        return (self.end - timedelta(days=1)).date()
+
+    def previous(self) -> "State":
+        return replace(self, start=self.prev_start, end=self.prev_end, preset="custom")
+
+    def params(self) -> dict[str, Any]:
+        """Bound parameters shared by most queries."""
+        return {"start": self.start, "end": self.end, "start_day": self.start.date(), "end_day": self.end.date(),
+                "channels": list(self.channels), "sources": list(self.sources), "topics": list(self.topics)}
+
+
+def _one(params: Mapping[str, Any], key: str) -> str | None:
+    value = params.get(key)
+    if isinstance(value, (list, tuple)):
+        value = next((v for v in value if isinstance(v, str)), None)
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value[:MAX_VALUE_LEN] if value else None
+
+
+def _many(params: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    value = params.get(key)
+    items: list[str] = []
+    for v in (value if isinstance(value, (list, tuple)) else [value]):
+        if isinstance(v, str):
+            items.extend(p.strip() for p in v[:MAX_VALUE_LEN * 8].split(","))
+    allowed_set = set(allowed)
+    out: list[str] = []
+    for item in items:
+        if item in allowed_set and item not in out:
+            out.append(item)
+        if len(out) >= MAX_LIST:
+            break
+    return tuple(out)
+
+
+def parse_date(value: str | None) -> date | None:
+    if not value or not _DATE_RE.match(value[:10]) or len(value) > 10:
+        return None
+    try:
+        d = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return d if MIN_YEAR <= d.year <= MAX_YEAR else None
+
+
+def valid_timezone(name: str | None, default: str = "UTC") -> str:
+    if not name or len(name) > 64 or not re.match(r"^[A-Za-z0-9_+\-/]+$", name):
+        return default
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(name)
+    except Exception:
+        return default
+    return name
+
+
+def anchor_day(known: Known) -> date:
+    """The day after the end of data (presets count back from it); today when empty."""
+    eod = known.end_of_data or datetime.now(timezone.utc)
+    return eod.date() + timedelta(days=1)
+
+
+def parse_state(params: Mapping[str, Any], known: Known, default_tz: str = "UTC",
+                page_params: Mapping[str, Callable[[str | None], str | None]] | None = None) -> State:
+    """A valid State from untrusted query parameters: unknown or malformed
+    values fall back to defaults; inverted dates are swapped; spans clamped."""
+    params = params if isinstance(params, Mapping) else {}
+    end_day = anchor_day(known)
+    preset = _one(params, "period")
+    d_from, d_to = parse_date(_one(params, "from")), parse_date(_one(params, "to"))
+    if preset not in PRESETS and preset != "custom":
+        preset = "custom" if (d_from or d_to) and preset is None else DEFAULT_PRESET
+    if preset == "custom":
+        if d_from and d_to and d_from > d_to:
+            d_from, d_to = d_to, d_from
+        if d_from is None and d_to is None:
+            preset = DEFAULT_PRESET
+        else:
+            if d_to is None:
+                d_to = min(d_from + timedelta(days=PRESETS[DEFAULT_PRESET] - 1), end_day - timedelta(days=1))
+                d_to = max(d_to, d_from)
+            if d_from is None:
+                d_from = d_to - timedelta(days=PRESETS[DEFAULT_PRESET] - 1)
+            if (d_to - d_from).days + 1 > MAX_SPAN_DAYS:
+                d_from = d_to - timedelta(days=MAX_SPAN_DAYS - 1)
+            start, end = _utc(d_from), _utc(d_to + timedelta(days=1))
+    if preset != "custom":
+        end = _utc(end_day)
+        start = end - timedelta(days=PRESETS[preset])
+    default_tz = valid_timezone(default_tz, "UTC")
+    extra: dict[str, str] = {}
+    for name, check in (page_params or {}).items():
+        value = check(_one(params, name))
+        if value is not None:
+            extra[name] = value
+    return State(
+        preset=preset, start=start, end=end,
+        compare=(_one(params, "compare") or "").lower() in _TRUE,
+        channels=_many(params, "channel", known.channels),
+        sources=_many(params, "source", known.sources),
+        topics=_many(params, "topic", known.topics),
+        tz=valid_timezone(_one(params, "tz"), default_tz),
+        show_ids=(_one(params, "ids") or "").lower() in _TRUE,
+        extra=extra,
+    )
+
+
+def to_query(state: State, default_tz: str = "UTC") -> dict[str, str]:
+    q: dict[str, str] = {"period": state.preset}
+    if state.preset == "custom":
+        q["from"], q["to"] = state.date_from.isoformat(), state.date_to.isoformat()
+    if state.compare:
+        q["compare"] = "1"
+    for key, values in (("channel", state.channels), ("source", state.sources), ("topic", state.topics)):
+        if values:
+            q[key] = ",".join(values)
+    if state.tz != default_tz:
+        q["tz"] = state.tz
+    if state.show_ids:
+        q["ids"] = "1"
+    for k, v in state.extra.items():
+        if v:
+            q[k] = v
+    return q
+
+
+def to_search(state: State, default_tz: str = "UTC") -> str:
+    return "?" + urlencode(to_query(state, default_tz), safe=",:/@")
+
+
+def parse_search(search: str | None) -> dict[str, Any]:
+    """Parse ``?a=b`` the way Dash pages hands query params to layouts."""
+    from urllib.parse import parse_qs
+
+    if not search or not isinstance(search, str) or not search.startswith("?"):
+        return {}
+    parsed = parse_qs(search[1:4097], keep_blank_values=True)
+    return {k: v[0] if len(v) == 1 else v for k, v in parsed.items()}
+
+
+# Page parameter checkers -------------------------------------------------------
+def one_of(*allowed: str) -> Callable[[str | None], str | None]:
+    return lambda v: v if v in allowed else None
+
+
+def member_of(values: tuple[str, ...]) -> Callable[[str | None], str | None]:
+    s = set(values)
+    return lambda v: v if v in s else None
+
+
+def token(max_len: int = 200) -> Callable[[str | None], str | None]:
+    pattern = re.compile(r"^[A-Za-z0-9_.:@|+\-]{1,%d}$" % max_len)
+    return lambda v: v if v and pattern.match(v) else None
+
+
+# --------------------------------------------------------------------------
+# Datasets
+# --------------------------------------------------------------------------
+DATASETS: dict[str, Callable[..., "pd.DataFrame"]] = {}
+
+
+def dataset(key: str):
+    def deco(fn):
+        DATASETS[key] = fn
+        return fn
+    return deco
+
+
+@dataclass
+class Ctx:
+    """What a query needs: the warehouse, settings and metadata store."""
+
+    wh: "Warehouse"
+    settings: "Settings"
+    md: "Metadata"
+
+
+def get_dataset(key: str, ctx: Ctx, state: State) -> "pd.DataFrame":
+    fn = DATASETS.get(key)
+    if fn is None:
+        raise KeyError(key)
+    return fn(ctx, state)
+
+
+_CH = "(length({channels:Array(String)}) = 0 OR %s IN {channels:Array(String)})"
+_SRC = "(length({sources:Array(String)}) = 0 OR %s IN {sources:Array(String)})"
+_TOP = "(length({topics:Array(String)}) = 0 OR %s IN {topics:Array(String)})"
+_PERIOD = "%s >= {start:DateTime64(3, 'UTC')} AND %s < {end:DateTime64(3, 'UTC')}"
+
+
+def _frame(wh: "Warehouse", sql: str, params: dict[str, Any], columns: list[str]) -> "pd.DataFrame":
+    import pandas as pd
+
+    rows = wh.rows(sql, params)
+    return pd.DataFrame([list(r) for r in rows], columns=columns)
+
+
+def days_frame(state: State) -> "pd.DataFrame":
+    import pandas as pd
+
+    return pd.DataFrame({"day": pd.date_range(state.start.date(), state.end.date() - timedelta(days=1), freq="D").date})
+
+
+def _fill_days(df: "pd.DataFrame", state: State) -> "pd.DataFrame":
+    import pandas as pd
+
+    if df.empty:
+        return df
+    df["day"] = pd.to_datetime(df["day"]).dt.date
+    return days_frame(state).merge(df, on="day", how="left")
+
+
+# Overview -------------------------------------------------------------------
+def period_pair(ctx: Ctx, state: State) -> tuple[dict[str, Any], dict[str, Any]]:
+    from seamline.metrics import period_metrics
+
+    cur = period_metrics(ctx.wh, ctx.settings, state.start, state.end)
+    prev = period_metrics(ctx.wh, ctx.settings, state.prev_start, state.prev_end)
+    return cur, prev
+
+
+@dataset("overview.kpis")
+def kpi_table(ctx: Ctx, state: State) -> "pd.DataFrame":
+    from seamline import views
+
+    cur, prev = period_pair(ctx, state)
+    return views.kpi_frame(cur, prev, views.kpi_targets(ctx.settings))
+
+
+@dataset("overview.daily")
+def daily_kpis(ctx: Ctx, state: State) -> "pd.DataFrame":
+    """One row per UTC day with every shared KPI (for the sparklines)."""
+    from seamline.metrics import TARGET_EXPR, target_params
+
+    p = state.params() | target_params(ctx.settings) | {"easy": ctx.settings.windows.ces_easy_min}
+    base = days_frame(state)
+    if base.empty:
+        return base
+    parts = [
+        _frame(ctx.wh, "SELECT toDate(hour) AS day, sum(events), quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch)[2] "
+               f"FROM freshness_hourly WHERE {_PERIOD % ('hour', 'hour')} GROUP BY day", p,
+               ["day", "events", "freshness_p95_s"]),
+        _frame(ctx.wh, f"SELECT toDate(hour) AS day, countIf(p95 <= {TARGET_EXPR}) / count() "
+               f"FROM freshness_source_hourly WHERE {_PERIOD % ('hour', 'hour')} GROUP BY day", p,
+               ["day", "slo_met_rate"]),
+        _frame(ctx.wh, "SELECT toDate(at) AS day, count(), avg(frictionless) FROM transitions "
+               f"WHERE {_PERIOD % ('at', 'at')} GROUP BY day", p, ["day", "transitions", "continuity_rate"]),
+        _frame(ctx.wh, "SELECT day, countIf(inbound > 0), sum(contacts), sum(repeat_contacts), "
+               "countIf(inbound > 0 AND repeat_contacts = 0 AND repeat_info = 0) FROM customer_days "
+               "WHERE day >= {start_day:Date} AND day < {end_day:Date} GROUP BY day", p,
+               ["day", "active_customers", "contacts", "repeat_contacts", "silent_customers"]),
+        _frame(ctx.wh, "SELECT toDate(at) AS day, count(), avg(ces) FROM surveys "
+               f"WHERE {_PERIOD % ('at', 'at')} GROUP BY day", p, ["day", "responses", "ces_mean"]),
+        _frame(ctx.wh, "SELECT toDate(at) AS day, count() FROM incidents FINAL "
+               f"WHERE {_PERIOD % ('at', 'at')} GROUP BY day", p, ["day", "incidents"]),
+    ]
+    import pandas as pd
+
+    out = base
+    for part in parts:
+        if not part.empty:
+            part["day"] = pd.to_datetime(part["day"]).dt.date
+        out = out.merge(part, on="day", how="left") if not part.empty else out.assign(
+            **{c: float("nan") for c in part.columns if c != "day"})
+    out["repeat_contact_rate"] = out["repeat_contacts"] / out["contacts"].where(out["contacts"] > 0)
+    out["silence_rate"] = out["silent_customers"] / out["active_customers"].where(out["active_customers"] > 0)
+    out["incidents"] = out["incidents"].fillna(0)
+    has_any = out[["events", "transitions", "active_customers", "responses"]].fillna(0).sum().sum() > 0
+    return out if has_any or out["incidents"].sum() > 0 else out.iloc[0:0]
+
+
+@dataset("overview.incidents")
+def incidents_daily(ctx: Ctx, state: State) -> "pd.DataFrame":
+    p = state.params()
+    return _frame(ctx.wh, "SELECT toDate(at) AS day, rule, count() AS incidents FROM incidents FINAL "
+                  f"WHERE {_PERIOD % ('at', 'at')} AND (length({{channels:Array(String)}}) = 0 "
+                  "OR hasAny(channels, {channels:Array(String)})) "
+                  "AND (length({rules:Array(String)}) = 0 OR rule IN {rules:Array(String)}) "
+                  "GROUP BY day, rule ORDER BY day, rule",
+                  p | {"rules": [state.extra["rule"]] if state.extra.get("rule") else []},
+                  ["day", "rule", "incidents"])
+
+
+@dataset("overview.jobs")
+def job_health(ctx: Ctx, state: State) -> "pd.DataFrame":
+    import pandas as pd
+
+    rows = []
+    for job, entry in sorted(ctx.md.last_runs().items()):
+        last = entry.get("last", {})
+        ok = entry.get("last_success", {})
+        rows.append({"job": job, "status": last.get("status"), "started_at": last.get("started_at"),
+                     "finished_at": last.get("finished_at"), "rows": last.get("rows"),
+                     "last_success": ok.get("finished_at"), "error": (last.get("error") or "").split("\n")[0][:200]})
+    return pd.DataFrame(rows, columns=["job", "status", "started_at", "finished_at", "rows", "last_success", "error"])
+
+
+# Retention ------------------------------------------------------------------
+def _retention_where(state: State, cohort_in_period: bool) -> tuple[str, dict[str, Any]]:
+    where = ("landmark_at <= {eod:DateTime64(3, 'UTC')} AND (churn_at IS NULL OR churn_at > landmark_at) "
+             "AND (length({channels:Array(String)}) = 0 OR first_channel IN {channels:Array(String)}) "
+             "AND ({has_period:UInt8} = 0 OR (first_at >= {start:DateTime64(3, 'UTC')} "
+             "AND first_at < {end:DateTime64(3, 'UTC')}))")
+    return where, {"has_period": int(cohort_in_period)}
+
+
+def retention_groups(ctx: Ctx, state: State, cohort_in_period: bool = False) -> "pd.DataFrame":
+    """(segment, duration_days rounded up to 0.1 day, churned, n): KM input without raw rows."""
+    from seamline.metrics import end_of_data
+
+    eod = end_of_data(ctx.wh)
+    cols = ["segment", "duration_days", "churned", "n"]
+    if eod is None:
+        import pandas as pd
+
+        return pd.DataFrame(columns=cols)
+    where, extra = _retention_where(state, cohort_in_period)
+    return _frame(ctx.wh,
+                  "SELECT if(frictioned, 'frictioned', 'seamless') AS segment, "
+                  "ceil((toUnixTimestamp64Milli(ifNull(churn_after_at, {eod:DateTime64(3, 'UTC')})) "
+                  "  - toUnixTimestamp64Milli(landmark_at)) / 8640000) / 10 AS d, "
+                  "churn_after_at IS NOT NULL AS churned, count() "
+                  f"FROM retention_customers WHERE {where} GROUP BY segment, d, churned ORDER BY segment, d",
+                  state.params() | extra | {"eod": eod}, cols)
+
+
+def km_curves(groups: "pd.DataFrame") -> dict[str, Any]:
+    """Kaplan–Meier curve per segment and the log-rank test from grouped rows."""
+    import numpy as np
+
+    from seamline.stats.survival import kaplan_meier, logrank
+
+    curves, arrays = {}, {}
+    for seg in ("seamless", "frictioned"):
+        part = groups[groups["segment"] == seg]
+        if part.empty:
+            continue
+        counts = part["n"].to_numpy(int)
+        d = np.repeat(np.maximum(part["duration_days"].to_numpy(float), 0.0), counts)
+        e = np.repeat(part["churned"].to_numpy(bool), counts)
+        arrays[seg] = (d, e)
+        curves[seg] = kaplan_meier(d, e)
+    p = None
+    if len(arrays) == 2:
+        res = logrank(*arrays["seamless"], *arrays["frictioned"])
+        p = res.p_value
+    return {"curves": curves, "logrank_p": p}
+
+
+@dataset("retention.curves")
+def retention_curve_points(ctx: Ctx, state: State) -> "pd.DataFrame":
+    import pandas as pd
+
+    km = km_curves(retention_groups(ctx, state, state.extra.get("cohort") == "period"))
+    rows = []
+    for seg, c in km["curves"].items():
+        rows.append({"segment": seg, "days": 0.0, "survival": 1.0, "low": 1.0, "high": 1.0, "at_risk": c.n})
+        for t, s, lo, hi in zip(c.times, c.survival, c.low, c.high):
+            rows.append({"segment": seg, "days": t, "survival": s, "low": lo, "high": hi, "at_risk": None})
+    return pd.DataFrame(rows, columns=["segment", "days", "survival", "low", "high", "at_risk"])
+
+
+@dataset("retention.summary")
+def retention_summary(ctx: Ctx, state: State) -> "pd.DataFrame":
+    import pandas as pd
+
+    from seamline.stats.survival import survival_at
+
+    groups = retention_groups(ctx, state, state.extra.get("cohort") == "period")
+    km = km_curves(groups)
+    rows = []
+    for seg in ("seamless", "frictioned"):
+        part = groups[groups["segment"] == seg]
+        row: dict[str, Any] = {"segment": seg, "customers": int(part["n"].sum()) if len(part) else 0,
+                               "churned": int(part.loc[part["churned"].astype(bool), "n"].sum()) if len(part) else 0}
+        for day in (30, 60, 90):
+            s = lo = hi = None
+            if seg in km["curves"]:
+                s, lo, hi = survival_at(km["curves"][seg], float(day))
+            row[f"survival_{day}"], row[f"survival_{day}_low"], row[f"survival_{day}_high"] = s, lo, hi
+        row["logrank_p"] = km["logrank_p"]
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    return df if df["customers"].sum() > 0 else df.iloc[0:0]
+
+
+@dataset("retention.cohorts")
+def retention_cohorts(ctx: Ctx, state: State) -> "pd.DataFrame":
+    from seamline.metrics import end_of_data
+
+    eod = end_of_data(ctx.wh)
+    cols = ["cohort", "customers", "reached_landmark", "frictioned", "frictioned_share", "churned_after_landmark",
+            "churn_rate"]
+    if eod is None:
+        import pandas as pd
+
+        return pd.DataFrame(columns=cols)
+    df = _frame(ctx.wh,
+                "SELECT formatDateTime(first_at, '%Y-%m') AS cohort, count(), "
+                "countIf(landmark_at <= {eod:DateTime64(3, 'UTC')} AND (churn_at IS NULL OR churn_at > landmark_at)) AS reached, "
+                "countIf(frictioned = 1 AND landmark_at <= {eod:DateTime64(3, 'UTC')} "
+                "        AND (churn_at IS NULL OR churn_at > landmark_at)) AS fr, "
+                "countIf(churn_after_at IS NOT NULL) AS churned "
+                "FROM retention_customers WHERE (length({channels:Array(String)}) = 0 "
+                "  OR first_channel IN {channels:Array(String)}) GROUP BY cohort ORDER BY cohort",
+                state.params() | {"eod": eod}, ["cohort", "customers", "reached_landmark", "frictioned",
+                                                "churned_after_landmark"])
+    df["frictioned_share"] = df["frictioned"] / df["reached_landmark"].where(df["reached_landmark"] > 0)
+    df["churn_rate"] = df["churned_after_landmark"] / df["reached_landmark"].where(df["reached_landmark"] > 0)
+    return df[cols]
+
+
+# Journeys -------------------------------------------------------------------
+_TR_FILTER = ("(length({channels:Array(String)}) = 0 OR from_channel IN {channels:Array(String)} "
+              "OR to_channel IN {channels:Array(String)})")
+
+
+@dataset("journeys.daily")
+def continuity_daily(ctx: Ctx, state: State) -> "pd.DataFrame":
+    df = _frame(ctx.wh, "SELECT toDate(at) AS day, count(), sum(frictionless) FROM transitions "
+                f"WHERE {_PERIOD % ('at', 'at')} AND {_TR_FILTER} GROUP BY day ORDER BY day",
+                state.params(), ["day", "transitions", "frictionless"])
+    return _with_wilson(_fill_days(df, state).fillna({"transitions": 0, "frictionless": 0}),
+                        "frictionless", "transitions", "rate")
+
+
+@dataset("journeys.pairs")
+def continuity_pairs(ctx: Ctx, state: State) -> "pd.DataFrame":
+    df = _frame(ctx.wh, "SELECT from_channel, to_channel, count(), sum(frictionless), sum(repeat_info), "
+                "sum(reauth), sum(transfers), countIf(frictionless = 0) FROM transitions "
+                f"WHERE {_PERIOD % ('at', 'at')} AND {_TR_FILTER} GROUP BY from_channel, to_channel "
+                "ORDER BY count() DESC LIMIT 1000", state.params(),
+                ["from_channel", "to_channel", "transitions", "frictionless", "repeat_info", "reauth", "transfers",
+                 "frictioned"])
+    return _with_wilson(df, "frictionless", "transitions", "rate")
+
+
+def _with_wilson(df: "pd.DataFrame", num: str, den: str, name: str) -> "pd.DataFrame":
+    from seamline.stats.intervals import wilson
+
+    if df.empty:
+        for c in (name, f"{name}_low", f"{name}_high"):
+            df[c] = []
+        return df
+    res = [wilson(int(s), int(n)) for s, n in zip(df[num].fillna(0), df[den].fillna(0))]
+    df[name] = [r.rate for r in res]
+    df[f"{name}_low"] = [r.low for r in res]
+    df[f"{name}_high"] = [r.high for r in res]
+    return df
+
+
+# Freshness ------------------------------------------------------------------
+def bucket_seconds(state: State) -> int:
+    days = state.span.days
+    return 3600 if days <= 14 else (6 * 3600 if days <= 62 else 86400)
+
+
+@dataset("freshness.series")
+def freshness_series(ctx: Ctx, state: State) -> "pd.DataFrame":
+    p = state.params() | {"bucket": bucket_seconds(state)}
+    return _frame(ctx.wh,
+                  "SELECT toStartOfInterval(hour, toIntervalSecond({bucket:UInt32})) AS bucket, source, sum(events), "
+                  "quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch) AS q, q[1], q[2], q[3] "
+                  f"FROM freshness_hourly WHERE {_PERIOD % ('hour', 'hour')} AND {_SRC % 'source'} "
+                  f"AND {_CH % 'channel'} GROUP BY bucket, source ORDER BY source, bucket LIMIT 100000",
+                  p, ["bucket", "source", "events", "q", "p50", "p95", "p99"]).drop(columns=["q"])
+
+
+@dataset("freshness.slo")
+def freshness_slo(ctx: Ctx, state: State) -> "pd.DataFrame":
+    from seamline.metrics import TARGET_EXPR, target_params
+
+    df = _frame(ctx.wh, f"SELECT source, any({TARGET_EXPR}) AS target, count(), countIf(p95 <= {TARGET_EXPR}), "
+                "sum(events), max(p95) FROM freshness_source_hourly "
+                f"WHERE {_PERIOD % ('hour', 'hour')} AND {_SRC % 'source'} GROUP BY source ORDER BY source",
+                state.params() | target_params(ctx.settings),
+                ["source", "target_s", "source_hours", "met", "events", "worst_hour_p95_s"])
+    return _with_wilson(df, "met", "source_hours", "slo_met_rate")
+
+
+def regressions(ctx: Ctx) -> list[dict[str, Any]]:
+    """Latency regressions from ``seamline.regressions`` (empty if unavailable)."""
+    import logging
+
+    try:
+        from seamline.regressions import find_regressions
+    except Exception:  # module not there (yet): no regressions to show
+        return []
+    try:
+        rows = find_regressions(ctx.wh, ctx.settings, ctx.md) or []
+    except Exception:
+        logging.getLogger("seamline.dashboard").exception("find_regressions failed")
+        return []
+    out = []
+    for r in rows:
+        r = dict(r) if isinstance(r, Mapping) else dict(getattr(r, "__dict__", {}))
+        onset = r.get("onset")
+        if isinstance(onset, str):
+            try:
+                onset = datetime.fromisoformat(onset.replace("Z", "+00:00"))
+            except ValueError:
+                onset = None
+        r["onset"] = _utc(onset)
+        if r.get("source") and r["onset"] is not None:
+            out.append(r)
+    return out
+
+
+def regression_key(r: Mapping[str, Any]) -> str:
+    return f"{r['source']}@{r['onset'].strftime('%Y%m%dT%H')}"
+
+
+@dataset("freshness.regressions")
+def regressions_frame(ctx: Ctx, state: State) -> "pd.DataFrame":
+    import pandas as pd
+
+    cols = ["key", "source", "onset", "baseline_p95_s", "after_p95_s", "ratio", "p_value", "recovered", "annotation"]
+    rows = [{c: (regression_key(r) if c == "key" else r.get(c)) for c in cols} for r in regressions(ctx)
+            if not state.sources or r["source"] in state.sources]
+    return pd.DataFrame(rows, columns=cols)
+
+
+LAG_BINS_PER_DECADE = 10
+
+
+@dataset("freshness.lagdist")
+def lag_distribution(ctx: Ctx, state: State) -> "pd.DataFrame":
+    """Lag histogram (log bins) for the selected regression: the week before
+    the onset vs the week after (capped at recovery), computed in ClickHouse."""
+    import pandas as pd
+
+    cols = ["phase", "bin_low_s", "bin_high_s", "events", "share"]
+    sel = state.extra.get("regression")
+    match = next((r for r in regressions(ctx) if regression_key(r) == sel), None) if sel else None
+    if match is None:
+        return pd.DataFrame(columns=cols)
+    onset = match["onset"]
+    p = {"source": match["source"], "b0": onset - timedelta(days=7), "onset": onset,
+         "a1": onset + timedelta(days=7), "k": LAG_BINS_PER_DECADE}
+    df = _frame(ctx.wh,
+                "SELECT if(hour < {onset:DateTime64(3, 'UTC')}, 'before', 'after') AS phase, "
+                "floor(log10(greatest(lag, 0.1)) * {k:UInt32}) AS b, count() "
+                "FROM freshness_hourly ARRAY JOIN lags AS lag "
+                "WHERE source = {source:String} AND hour >= {b0:DateTime64(3, 'UTC')} AND hour < {a1:DateTime64(3, 'UTC')} "
+                "GROUP BY phase, b ORDER BY phase, b LIMIT 10000", p, ["phase", "b", "events"])
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    df["bin_low_s"] = 10 ** (df["b"] / LAG_BINS_PER_DECADE)
+    df["bin_high_s"] = 10 ** ((df["b"] + 1) / LAG_BINS_PER_DECADE)
+    df["share"] = df["events"] / df.groupby("phase")["events"].transform("sum")
+    return df[cols]
+
+
+@dataset("freshness.slowest")
+def slowest_events(ctx: Ctx, state: State) -> "pd.DataFrame":
+    return _frame(ctx.wh,
+                  "SELECT event_id, source, channel, type, occurred_at, ingested_at, "
+                  "(toUnixTimestamp64Milli(ingested_at) - toUnixTimestamp64Milli(occurred_at)) / 1000 AS lag_s "
+                  f"FROM events WHERE {_PERIOD % ('occurred_at', 'occurred_at')} AND {_SRC % 'source'} "
+                  f"AND {_CH % 'channel'} ORDER BY lag_s DESC, event_id LIMIT 50",
+                  state.params(), ["event_id", "source", "channel", "type", "occurred_at", "ingested_at", "lag_s"])
+
+
+# Effort ---------------------------------------------------------------------
+_SV_FILTER = f"{_PERIOD % ('at', 'at')} AND {_CH % 'channel'} AND {_TOP % 'topic'}"
+
+
+@dataset("effort.distribution")
+def ces_distribution(ctx: Ctx, state: State) -> "pd.DataFrame":
+    return _frame(ctx.wh, f"SELECT ces, count() FROM surveys WHERE {_SV_FILTER} GROUP BY ces ORDER BY ces",
+                  state.params(), ["ces", "responses"])
+
+
+def _ces_by(ctx: Ctx, state: State, col: str) -> "pd.DataFrame":
+    from seamline.stats.intervals import t_interval_from_moments
+
+    df = _frame(ctx.wh, f"SELECT {col}, count(), sum(ces), sum(ces * ces), countIf(ces >= {{easy:UInt8}}) "
+                f"FROM surveys WHERE {_SV_FILTER} GROUP BY {col} ORDER BY {col}",
+                state.params() | {"easy": ctx.settings.windows.ces_easy_min},
+                [col, "responses", "sum", "sum_sq", "easy"])
+    ivs = [t_interval_from_moments(int(n), float(s), float(q)) for n, s, q in zip(df["responses"], df["sum"], df["sum_sq"])]
+    df["ces_mean"] = [i.mean for i in ivs]
+    df["ces_low"] = [i.low for i in ivs]
+    df["ces_high"] = [i.high for i in ivs]
+    df = _with_wilson(df, "easy", "responses", "easy_rate")
+    return df.drop(columns=["sum", "sum_sq"])
+
+
+@dataset("effort.by_channel")
+def ces_by_channel(ctx: Ctx, state: State) -> "pd.DataFrame":
+    return _ces_by(ctx, state, "channel")
+
+
+@dataset("effort.by_topic")
+def ces_by_topic(ctx: Ctx, state: State) -> "pd.DataFrame":
+    return _ces_by(ctx, state, "topic")
+
+
+@dataset("effort.trend")
+def ces_trend(ctx: Ctx, state: State) -> "pd.DataFrame":
+    from seamline.stats.intervals import t_interval_from_moments
+
+    weekly = state.span.days > 21
+    bucket = "toMonday(at)" if weekly else "toDate(at)"
+    df = _frame(ctx.wh, f"SELECT {bucket} AS period, count(), sum(ces), sum(ces * ces) FROM surveys "
+                f"WHERE {_SV_FILTER} GROUP BY period ORDER BY period", state.params(),
+                ["period", "responses", "sum", "sum_sq"])
+    ivs = [t_interval_from_moments(int(n), float(s), float(q)) for n, s, q in zip(df["responses"], df["sum"], df["sum_sq"])]
+    df["ces_mean"] = [i.mean for i in ivs]
+    df["ces_low"] = [i.low for i in ivs]
+    df["ces_high"] = [i.high for i in ivs]
+    df["bucket"] = "week" if weekly else "day"
+    return df.drop(columns=["sum", "sum_sq"])
+
+
+@dataset("effort.silence")
+def silence_daily(ctx: Ctx, state: State) -> "pd.DataFrame":
+    df = _frame(ctx.wh, "SELECT day, countIf(inbound > 0), sum(contacts), sum(repeat_contacts), "
+                "countIf(inbound > 0 AND repeat_contacts = 0 AND repeat_info = 0) FROM customer_days "
+                "WHERE day >= {start_day:Date} AND day < {end_day:Date} GROUP BY day ORDER BY day",
+                state.params(), ["day", "active_customers", "contacts", "repeat_contacts", "silent_customers"])
+    if df.empty:
+        return df
+    df = _fill_days(df, state).fillna(0)
+    active = df["active_customers"].where(df["active_customers"] > 0)
+    df["repeat_contact_rate"] = df["repeat_contacts"] / df["contacts"].where(df["contacts"] > 0)
+    df["contacts_per_100_customers"] = 100.0 * df["contacts"] / active
+    df["silence_rate"] = df["silent_customers"] / active
+    return df
+
+
+@dataset("effort.repeat_by_topic")
+def repeat_by_topic(ctx: Ctx, state: State) -> "pd.DataFrame":
+    df = _frame(ctx.wh, "SELECT topic, count(), sum(is_repeat) FROM contacts "
+                f"WHERE {_SV_FILTER} GROUP BY topic ORDER BY topic", state.params(),
+                ["topic", "contacts", "repeat_contacts"])
+    return _with_wilson(df, "repeat_contacts", "contacts", "repeat_contact_rate")
+
+
+EFFORT_FEATURES = ("contacts", "repeat_contacts", "repeat_info", "reauth", "transfers", "active_days")
+MAX_MODEL_ROWS = 5000
+
+
+@dataset("effort.calibration")
+def effort_calibration(ctx: Ctx, state: State) -> "pd.DataFrame":
+    """Predicted vs answered CES by prediction quintile (cross-validated model
+    from the period's per-customer friction counts; respondents only, capped)."""
+    import numpy as np
+    import pandas as pd
+
+    cols = ["bin", "predicted_ces", "observed_ces", "responses"]
+    try:
+        from seamline.stats.effort_model import calibration, fit_effort_model, predict
+    except Exception:
+        return pd.DataFrame(columns=cols)
+    df = _frame(ctx.wh,
+                "SELECT s.customer, s.ces, d.contacts, d.repeat_contacts, d.repeat_info, d.reauth, d.transfers, d.days "
+                "FROM (SELECT customer, avg(ces) AS ces FROM surveys "
+                f"      WHERE {_SV_FILTER} GROUP BY customer) AS s "
+                "LEFT JOIN (SELECT customer, sum(contacts) AS contacts, sum(repeat_contacts) AS repeat_contacts, "
+                "      sum(repeat_info) AS repeat_info, sum(reauth) AS reauth, sum(transfers) AS transfers, "
+                "      count() AS days FROM customer_days WHERE day >= {start_day:Date} AND day < {end_day:Date} "
+                "      GROUP BY customer) AS d ON s.customer = d.customer "
+                "ORDER BY cityHash64(s.customer) LIMIT {limit:UInt32}",
+                state.params() | {"limit": MAX_MODEL_ROWS},
+                ["customer", "ces", *EFFORT_FEATURES])
+    if len(df) < 10:
+        return pd.DataFrame(columns=cols)
+    X = df[list(EFFORT_FEATURES)].to_numpy(float)
+    y = df["ces"].to_numpy(float)
+    model = fit_effort_model(X, y, EFFORT_FEATURES)
+    if model.coef is None:
+        return pd.DataFrame(columns=cols)
+    bins = calibration(y, predict(model, X), bins=5)
+    out = pd.DataFrame([{"bin": i + 1, "predicted_ces": b.pred_mean, "observed_ces": b.obs_mean, "responses": b.n}
+                        for i, b in enumerate(bins)], columns=cols)
+    out.attrs["cv_mae"] = model.cv_mae
+    return out
+
+
+# Incidents ------------------------------------------------------------------
+_INC_FILTER = (f"{_PERIOD % ('at', 'at')} AND (length({{channels:Array(String)}}) = 0 "
+               "OR hasAny(channels, {channels:Array(String)})) "
+               "AND (length({rules:Array(String)}) = 0 OR rule IN {rules:Array(String)})")
+
+
+def _inc_params(state: State) -> dict[str, Any]:
+    return state.params() | {"rules": [state.extra["rule"]] if state.extra.get("rule") else []}
+
+
+@dataset("incidents.by_channel")
+def incidents_by_channel(ctx: Ctx, state: State) -> "pd.DataFrame":
+    return _frame(ctx.wh, "SELECT ch AS channel, rule, count() FROM incidents FINAL ARRAY JOIN channels AS ch "
+                  f"WHERE {_INC_FILTER} GROUP BY channel, rule ORDER BY channel, rule",
+                  _inc_params(state), ["channel", "rule", "incidents"])
+
+
+MAX_INCIDENT_ROWS = 2000
+
+
+@dataset("incidents.table")
+def incident_rows(ctx: Ctx, state: State) -> "pd.DataFrame":
+    df = _frame(ctx.wh, "SELECT rule, message_event_id, customer, at, channels, event_ids FROM incidents FINAL "
+                f"WHERE {_INC_FILTER} ORDER BY at DESC, rule, message_event_id LIMIT {{limit:UInt32}}",
+                _inc_params(state) | {"limit": MAX_INCIDENT_ROWS},
+                ["rule", "message_event_id", "customer", "at", "channels", "event_ids"])
+    reviews = ctx.md.reviews() if not df.empty else {}
+    df["status"] = [reviews.get((r, m), {}).get("status", "open") for r, m in zip(df["rule"], df["message_event_id"])]
+    df["owner"] = [reviews.get((r, m), {}).get("owner", "") for r, m in zip(df["rule"], df["message_event_id"])]
+    return df
+
+
+def incident(ctx: Ctx, rule: str, message_event_id: str) -> dict[str, Any] | None:
+    rows = ctx.wh.dicts("SELECT rule, message_event_id, customer, at, channels, event_ids FROM incidents FINAL "
+                        "WHERE rule = {rule:String} AND message_event_id = {m:String} LIMIT 1",
+                        {"rule": rule, "m": message_event_id})
+    if not rows:
+        return None
+    row = rows[0]
+    row["at"] = _utc(row["at"])
+    row["review"] = ctx.md.reviews().get((rule, message_event_id))
+    return row
+
+
+def split_incident_key(value: str | None) -> tuple[str, str] | None:
+    if not value or "|" not in value:
+        return None
+    rule, _, mid = value.partition("|")
+    return (rule, mid) if rule and mid else None
+
+
+MAX_TIMELINE_EVENTS = 2000
+
+
+@dataset("incidents.timeline")
+def customer_timeline(ctx: Ctx, state: State) -> "pd.DataFrame":
+    """Every event of the selected incident's customer within ±7 days."""
+    import pandas as pd
+
+    cols = ["event_id", "occurred_at", "channel", "direction", "type", "source", "topic", "kind", "product",
+            "subject", "status", "involved"]
+    key = split_incident_key(state.extra.get("incident"))
+    inc = incident(ctx, *key) if key else None
+    if inc is None:
+        return pd.DataFrame(columns=cols)
+    p = {"customer": inc["customer"], "a": inc["at"] - timedelta(days=7), "b": inc["at"] + timedelta(days=7),
+         "ids": list(inc["event_ids"]), "limit": MAX_TIMELINE_EVENTS}
+    return _frame(ctx.wh,
+                  "SELECT event_id, occurred_at, channel, toString(direction), type, source, topic, attrs['kind'], "
+                  "attrs['product'], attrs['subject'], attrs['status'], has({ids:Array(String)}, event_id) "
+                  "FROM events WHERE ident IN (SELECT ident FROM identity_map WHERE customer = {customer:String} "
+                  "                             UNION ALL SELECT concat('c:', {customer:String})) "
+                  "AND occurred_at >= {a:DateTime64(3, 'UTC')} AND occurred_at <= {b:DateTime64(3, 'UTC')} "
+                  "ORDER BY occurred_at, event_id LIMIT {limit:UInt32}", p, cols)
+
+
+@dataset("incidents.compare")
+def kpi_compare(ctx: Ctx, state: State) -> "pd.DataFrame":
+    return kpi_table(ctx, state)
+
+
+# Health ---------------------------------------------------------------------
+def warehouse_ok(wh: "Warehouse") -> bool:
+    return wh.scalar("SELECT 1") == 1

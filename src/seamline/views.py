@@ -1,0 +1,581 @@
+"""Pure view functions: data frames (from ``seamline.queries``) → plotly
+figures and table rows.  No Dash, no warehouse: tested without a browser.
+
+Every figure builder returns the "no data" figure for an empty frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    from seamline.config import Settings
+
+NO_DATA = "No data for this selection"
+COLORS = {"seamless": "#2a9d8f", "frictioned": "#e76f51", "before": "#577590", "after": "#e76f51",
+          "target": "#9a9a9a", "main": "#264653", "band": "rgba(38,70,83,0.15)"}
+PALETTE = ["#264653", "#2a9d8f", "#e9c46a", "#f4a261", "#e76f51", "#577590", "#8ab17d", "#b5838d", "#6d597a"]
+
+
+# --------------------------------------------------------------------------
+# Formatting
+# --------------------------------------------------------------------------
+def is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return isinstance(value, float) and math.isnan(value)
+    except TypeError:
+        return False
+
+
+def mask_id(value: Any, show: bool = False) -> str:
+    """Customer identifiers: first 3 characters + '…' unless shown."""
+    text = "" if value is None else str(value)
+    if show or len(text) <= 3:
+        return text if show else (text[:1] + "…" if text else "")
+    return text[:3] + "…"
+
+
+def to_local(value: Any, tz: str) -> datetime | None:
+    """A UTC (naive = UTC) timestamp as a naive datetime in the display zone."""
+    from zoneinfo import ZoneInfo
+
+    if is_missing(value):
+        return None
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return aware.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    return None
+
+
+def fmt_time(value: Any, tz: str) -> str:
+    local = to_local(value, tz)
+    return "" if local is None else local.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def local_series(values: "pd.Series", tz: str) -> "pd.Series":
+    import pandas as pd
+
+    s = pd.to_datetime(values, utc=True)
+    return s.dt.tz_convert(tz).dt.tz_localize(None)
+
+
+def fmt_duration(seconds: Any) -> str:
+    if is_missing(seconds):
+        return "–"
+    s = float(seconds)
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 7200:
+        return f"{s / 60:.1f} min"
+    return f"{s / 3600:.1f} h"
+
+
+def fmt_pct(value: Any, digits: int = 1) -> str:
+    return "–" if is_missing(value) else f"{100 * float(value):.{digits}f} %"
+
+
+def fmt_num(value: Any, digits: int = 2) -> str:
+    if is_missing(value):
+        return "–"
+    v = float(value)
+    return f"{v:,.0f}" if v == int(v) and abs(v) >= 1 and digits == 0 else f"{v:,.{digits}f}"
+
+
+def fmt_p(p: Any) -> str:
+    if is_missing(p):
+        return "–"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def table_records(df: "pd.DataFrame", tz: str = "UTC", show_ids: bool = False,
+                  id_columns: Iterable[str] = ("customer",), digits: int = 3) -> list[dict[str, Any]]:
+    """DataTable rows: times in the display zone, lists joined, ids masked, floats rounded."""
+    ids = set(id_columns)
+    out = []
+    for rec in df.to_dict("records"):
+        row = {}
+        for k, v in rec.items():
+            if k in ids:
+                v = mask_id(v, show_ids)
+            elif isinstance(v, (datetime,)) or type(v).__name__ == "Timestamp":
+                v = fmt_time(v, tz)
+            elif isinstance(v, date):
+                v = v.isoformat()
+            elif isinstance(v, (list, tuple)) or type(v).__name__ == "ndarray":
+                v = ", ".join(str(x) for x in v)
+            elif isinstance(v, float):
+                v = None if math.isnan(v) else round(v, digits)
+            elif hasattr(v, "item"):
+                v = v.item()
+            row[str(k)] = v
+        out.append(row)
+    return out
+
+
+# --------------------------------------------------------------------------
+# KPIs
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    label: str
+    path: tuple[str, ...]
+    kind: str                 # "pct", "seconds", "score", "count"
+    higher_is_better: bool
+    default_target: float | None
+    daily: str | None         # column of the daily frame for the sparkline
+    counts: Callable[[dict], tuple[int, int]] | None = None   # (successes, n) for the rate test
+
+
+KPIS: tuple[Kpi, ...] = (
+    Kpi("freshness_p95_s", "Freshness p95", ("freshness", "p95_s"), "seconds", False, None, "freshness_p95_s"),
+    Kpi("slo_met_rate", "Freshness SLO met", ("freshness", "slo_met_rate"), "pct", True, 0.95, "slo_met_rate",
+        lambda m: (m["freshness"]["source_hours_met"], m["freshness"]["source_hours"])),
+    Kpi("continuity_rate", "Continuity", ("continuity", "rate"), "pct", True, 0.80, "continuity_rate",
+        lambda m: (m["continuity"]["frictionless"], m["continuity"]["transitions"])),
+    Kpi("repeat_contact_rate", "Repeat-contact rate", ("silence", "repeat_contact_rate"), "pct", False, 0.15,
+        "repeat_contact_rate", lambda m: (m["silence"]["repeat_contacts"], m["silence"]["contacts"])),
+    Kpi("silence_rate", "Silence rate", ("silence", "silence_rate"), "pct", True, 0.85, "silence_rate",
+        lambda m: (m["silence"]["silent_customers"], m["silence"]["active_customers"])),
+    Kpi("ces_mean", "Customer effort (CES)", ("effort", "ces_mean"), "score", True, 5.5, "ces_mean"),
+    Kpi("retention_90", "Retention at 90 days", ("retention", "segments", "*", "survival_90"), "pct", True, 0.90, None),
+    Kpi("incidents", "Conflicting-message incidents", ("incidents", "total"), "count", False, 0.0, "incidents"),
+)
+
+
+def kpi_targets(settings: "Settings") -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for k in KPIS:
+        default = float(settings.freshness_target_s) if k.key == "freshness_p95_s" else k.default_target
+        out[k.key] = float(settings.targets[k.key]) if k.key in (settings.targets or {}) else default
+    return out
+
+
+def kpi_value(metrics: Mapping[str, Any], kpi: Kpi) -> float | None:
+    if kpi.key == "retention_90":
+        segs = metrics.get("retention", {}).get("segments", {})
+        total = sum((s.get("customers") or 0) for s in segs.values())
+        vals = [(s.get("survival_90"), s.get("customers") or 0) for s in segs.values() if s.get("survival_90") is not None]
+        if not vals or not total:
+            return None
+        return sum(v * n for v, n in vals) / sum(n for _, n in vals)
+    node: Any = metrics
+    for part in kpi.path:
+        node = node.get(part) if isinstance(node, Mapping) else None
+        if node is None:
+            return None
+    return float(node)
+
+
+def fmt_kpi(kind: str, value: Any) -> str:
+    if is_missing(value):
+        return "–"
+    return {"pct": fmt_pct, "seconds": fmt_duration, "score": lambda v: fmt_num(v, 2),
+            "count": lambda v: f"{int(v):,}"}[kind](value)
+
+
+def fmt_change(kind: str, change: Any) -> str:
+    if is_missing(change):
+        return "–"
+    sign = "+" if change > 0 else ("−" if change < 0 else "±")
+    a = abs(change)
+    if kind == "pct":
+        return f"{sign}{100 * a:.1f} pp"
+    if kind == "seconds":
+        return f"{sign}{fmt_duration(a)}"
+    if kind == "count":
+        return f"{sign}{int(a):,}"
+    return f"{sign}{a:.2f}"
+
+
+def compare_kpi(kpi: Kpi, cur: Mapping[str, Any], prev: Mapping[str, Any]) -> dict[str, Any]:
+    """Value, previous, change and its significance (two-proportion z-test for
+    rates, Welch t-test for the CES mean; p95 and counts: change only)."""
+    value, previous = kpi_value(cur, kpi), kpi_value(prev, kpi)
+    change = None if value is None or previous is None else value - previous
+    p = None
+    if kpi.counts is not None:
+        from seamline.stats.intervals import two_proportions
+
+        s1, n1 = kpi.counts(cur)
+        s2, n2 = kpi.counts(prev)
+        p = two_proportions(int(s1 or 0), int(n1 or 0), int(s2 or 0), int(n2 or 0)).p_value
+    elif kpi.key == "ces_mean":
+        from seamline.stats.intervals import compare_means
+
+        def sd(e):
+            n = e.get("responses") or 0
+            if n < 2:
+                return None
+            var = (e["sum_sq"] - e["sum"] ** 2 / n) / (n - 1)
+            return math.sqrt(max(var, 0.0))
+
+        a, b = cur["effort"], prev["effort"]
+        p = compare_means(a.get("responses") or 0, a.get("ces_mean"), sd(a),
+                          b.get("responses") or 0, b.get("ces_mean"), sd(b)).p_value
+    elif kpi.key == "retention_90":
+        p = None
+    better = None
+    if change is not None and change != 0:
+        better = (change > 0) == kpi.higher_is_better
+    return {"value": value, "previous": previous, "change": change, "p_value": p,
+            "significant": p is not None and p < 0.05, "better": better}
+
+
+def on_target(kpi: Kpi, value: float | None, target: float | None) -> bool | None:
+    if value is None or target is None:
+        return None
+    return value >= target if kpi.higher_is_better else value <= target
+
+
+def kpi_frame(cur: Mapping[str, Any], prev: Mapping[str, Any], targets: Mapping[str, float | None]) -> "pd.DataFrame":
+    import pandas as pd
+
+    rows = []
+    for k in KPIS:
+        c = compare_kpi(k, cur, prev)
+        t = targets.get(k.key)
+        rows.append({"kpi": k.key, "label": k.label, "value": c["value"], "previous": c["previous"],
+                     "change": c["change"], "p_value": c["p_value"], "significant": c["significant"],
+                     "better": c["better"], "target": t, "on_target": on_target(k, c["value"], t),
+                     "value_text": fmt_kpi(k.kind, c["value"]), "previous_text": fmt_kpi(k.kind, c["previous"]),
+                     "change_text": fmt_change(k.kind, c["change"]), "target_text": fmt_kpi(k.kind, t)})
+    return pd.DataFrame(rows)
+
+
+def kpi_has_data(frame: "pd.DataFrame") -> bool:
+    return bool(len(frame)) and frame["value"].notna().any() and not (
+        frame.set_index("kpi")["value"].drop("incidents", errors="ignore").isna().all())
+
+
+# --------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------
+def _fig(**layout: Any) -> "go.Figure":
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    fig.update_layout(template="plotly_white", margin=dict(l=50, r=20, t=40, b=40), height=340,
+                      font=dict(family="system-ui, -apple-system, Segoe UI, sans-serif", size=12),
+                      legend=dict(orientation="h", y=-0.18), **layout)
+    return fig
+
+
+def no_data_figure(message: str = NO_DATA, height: int = 340) -> "go.Figure":
+    fig = _fig(height=height)
+    fig.update_layout(xaxis=dict(visible=False), yaxis=dict(visible=False))
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font=dict(size=16, color="#777"))
+    return fig
+
+
+def is_no_data(fig: "go.Figure") -> bool:
+    return not fig.data and any(a.text == NO_DATA for a in fig.layout.annotations)
+
+
+def sparkline(df: "pd.DataFrame", column: str, kind: str = "pct") -> "go.Figure":
+    import plotly.graph_objects as go
+
+    if df is None or df.empty or column not in df or df[column].notna().sum() == 0:
+        return no_data_figure("no daily data", height=60)
+    fig = go.Figure(go.Scatter(x=list(df["day"]), y=list(df[column]), mode="lines", connectgaps=True,
+                               line=dict(color=COLORS["main"], width=1.5), hoverinfo="x+y"))
+    fig.update_layout(height=60, margin=dict(l=0, r=0, t=0, b=0), template="plotly_white", showlegend=False,
+                      xaxis=dict(visible=False), yaxis=dict(visible=False, tickformat=".0%" if kind == "pct" else None))
+    return fig
+
+
+def band_figure(df: "pd.DataFrame", x: str, y: str, low: str | None = None, high: str | None = None,
+                title: str = "", target: float | None = None, pct: bool = False, name: str | None = None,
+                ytitle: str = "") -> "go.Figure":
+    """A line with an optional confidence band and target line."""
+    import plotly.graph_objects as go
+
+    if df is None or df.empty or y not in df or df[y].notna().sum() == 0:
+        return no_data_figure()
+    fig = _fig(title=title)
+    xs = list(df[x])
+    if low and high and low in df and high in df:
+        fig.add_trace(go.Scatter(x=xs + xs[::-1], y=list(df[high]) + list(df[low])[::-1], fill="toself",
+                                 fillcolor=COLORS["band"], line=dict(width=0), hoverinfo="skip",
+                                 name="95 % interval", showlegend=True))
+    fig.add_trace(go.Scatter(x=xs, y=list(df[y]), mode="lines+markers", name=name or y,
+                             line=dict(color=COLORS["main"], width=2), marker=dict(size=4), connectgaps=False))
+    if target is not None:
+        fig.add_hline(y=target, line=dict(color=COLORS["target"], dash="dash"), annotation_text="target")
+    fig.update_yaxes(title=ytitle, tickformat=".0%" if pct else None)
+    return fig
+
+
+def multi_line_figure(df: "pd.DataFrame", x: str, columns: Mapping[str, str], title: str = "",
+                      pct_columns: Iterable[str] = ()) -> "go.Figure":
+    """Several series; percentage series on the left axis, others on the right."""
+    import plotly.graph_objects as go
+
+    if df is None or df.empty or all(df[c].notna().sum() == 0 for c in columns if c in df):
+        return no_data_figure()
+    pcts = set(pct_columns)
+    fig = _fig(title=title)
+    for i, (col, label) in enumerate(columns.items()):
+        if col not in df:
+            continue
+        fig.add_trace(go.Scatter(x=list(df[x]), y=list(df[col]), name=label, mode="lines",
+                                 line=dict(color=PALETTE[i % len(PALETTE)], width=2),
+                                 yaxis="y" if col in pcts else "y2"))
+    fig.update_layout(yaxis=dict(tickformat=".0%", title="rate"),
+                      yaxis2=dict(overlaying="y", side="right", title="per 100 customers", showgrid=False))
+    return fig
+
+
+def retention_figure(points: "pd.DataFrame", logrank_p: float | None = None, title: str = "") -> "go.Figure":
+    import plotly.graph_objects as go
+
+    if points is None or points.empty:
+        return no_data_figure()
+    ptxt = f"log-rank p = {fmt_p(logrank_p)}" if logrank_p is not None else "log-rank p: n/a"
+    fig = _fig(title=f"{title} ({ptxt})" if title else ptxt)
+    for seg in ("seamless", "frictioned"):
+        part = points[points["segment"] == seg]
+        if part.empty:
+            continue
+        color = COLORS[seg]
+        xs = list(part["days"])
+        rgba = "rgba(42,157,143,0.15)" if seg == "seamless" else "rgba(231,111,81,0.15)"
+        fig.add_trace(go.Scatter(x=xs + xs[::-1], y=list(part["high"]) + list(part["low"])[::-1], fill="toself",
+                                 fillcolor=rgba, line=dict(width=0, shape="hv"), hoverinfo="skip",
+                                 name=f"{seg} 95 % band", showlegend=False))
+        fig.add_trace(go.Scatter(x=xs, y=list(part["survival"]), name=seg, mode="lines",
+                                 line=dict(color=color, width=2, shape="hv")))
+    fig.update_xaxes(title="days since landmark (30 days after first event)")
+    fig.update_yaxes(title="share still a customer", tickformat=".0%", range=[0, 1.02])
+    return fig
+
+
+def stacked_bars(df: "pd.DataFrame", x: str, color: str, y: str, title: str = "", horizontal: bool = False) -> "go.Figure":
+    import plotly.graph_objects as go
+
+    if df is None or df.empty or df[y].sum() == 0:
+        return no_data_figure()
+    fig = _fig(title=title, barmode="stack")
+    for i, (key, part) in enumerate(df.groupby(color, sort=True)):
+        kw = dict(y=list(part[x]), x=list(part[y]), orientation="h") if horizontal else dict(x=list(part[x]), y=list(part[y]))
+        fig.add_trace(go.Bar(name=str(key), marker_color=PALETTE[i % len(PALETTE)], **kw))
+    return fig
+
+
+def heatmap_figure(pairs: "pd.DataFrame", title: str = "Continuity by channel pair (from → to)") -> "go.Figure":
+    import plotly.graph_objects as go
+
+    if pairs is None or pairs.empty:
+        return no_data_figure()
+    froms = sorted(pairs["from_channel"].unique())
+    tos = sorted(pairs["to_channel"].unique())
+    idx = {(r.from_channel, r.to_channel): r for r in pairs.itertuples()}
+    z, text = [], []
+    for f in froms:
+        zr, tr = [], []
+        for t in tos:
+            r = idx.get((f, t))
+            zr.append(None if r is None else r.rate)
+            tr.append("" if r is None else f"{100 * r.rate:.0f} %<br>n={r.transitions}")
+        z.append(zr)
+        text.append(tr)
+    fig = _fig(title=title, height=420)
+    fig.add_trace(go.Heatmap(z=z, x=tos, y=froms, text=text, texttemplate="%{text}", zmin=0, zmax=1,
+                             colorscale="RdYlGn", colorbar=dict(title="continuity", tickformat=".0%"),
+                             hovertemplate="%{y} → %{x}<br>%{text}<extra></extra>"))
+    fig.update_xaxes(title="to channel")
+    fig.update_yaxes(title="from channel", autorange="reversed")
+    return fig
+
+
+def sankey_figure(pairs: "pd.DataFrame", title: str = "Transitions between channels") -> "go.Figure":
+    import plotly.graph_objects as go
+
+    if pairs is None or pairs.empty:
+        return no_data_figure()
+    froms = sorted(pairs["from_channel"].unique())
+    tos = sorted(pairs["to_channel"].unique())
+    labels = [f"{c} →" for c in froms] + [f"→ {c}" for c in tos]
+    fi = {c: i for i, c in enumerate(froms)}
+    ti = {c: len(froms) + i for i, c in enumerate(tos)}
+    colors = [f"rgba({int(230 - 190 * r)},{int(80 + 100 * r)},{int(80 + 40 * r)},0.45)" for r in pairs["rate"].fillna(0)]
+    fig = _fig(title=title, height=460)
+    fig.add_trace(go.Sankey(
+        node=dict(label=labels, pad=12, thickness=14, color="#264653"),
+        link=dict(source=[fi[f] for f in pairs["from_channel"]], target=[ti[t] for t in pairs["to_channel"]],
+                  value=list(pairs["transitions"]), color=colors,
+                  customdata=[f"{100 * r:.0f} % frictionless" for r in pairs["rate"].fillna(0)],
+                  hovertemplate="%{source.label} %{target.label}: %{value} (%{customdata})<extra></extra>")))
+    return fig
+
+
+def friction_figure(pairs: "pd.DataFrame", title: str = "Friction mix by destination channel") -> "go.Figure":
+    import plotly.graph_objects as go
+
+    if pairs is None or pairs.empty or pairs[["repeat_info", "reauth", "transfers"]].sum().sum() == 0:
+        return no_data_figure()
+    g = pairs.groupby("to_channel")[["repeat_info", "reauth", "transfers"]].sum().reset_index()
+    fig = _fig(title=title, barmode="stack")
+    for i, col in enumerate(("repeat_info", "reauth", "transfers")):
+        fig.add_trace(go.Bar(x=list(g["to_channel"]), y=list(g[col]), name=col.replace("_", " "),
+                             marker_color=PALETTE[(i + 2) % len(PALETTE)]))
+    fig.update_yaxes(title="events within 30 min of the second touch")
+    return fig
+
+
+def worst_pairs(pairs: "pd.DataFrame", min_n: int = 20, limit: int = 10) -> "pd.DataFrame":
+    """The channel pairs with the lowest continuity (upper Wilson bound first, so
+    that small pairs with wide intervals are not over-ranked)."""
+    if pairs is None or pairs.empty:
+        return pairs
+    big = pairs[pairs["transitions"] >= min_n]
+    if big.empty:
+        big = pairs
+    cols = ["from_channel", "to_channel", "transitions", "frictionless", "rate", "rate_low", "rate_high",
+            "repeat_info", "reauth", "transfers"]
+    return big.sort_values(["rate_high", "rate"]).head(limit)[cols].reset_index(drop=True)
+
+
+def freshness_figure(series: "pd.DataFrame", quantile: str = "p95", target: float | None = None,
+                     regressions: Iterable[Mapping[str, Any]] = (), annotations: Iterable[Mapping[str, Any]] = (),
+                     tz: str = "UTC", start: datetime | None = None, end: datetime | None = None) -> "go.Figure":
+    import plotly.graph_objects as go
+
+    if series is None or series.empty:
+        return no_data_figure()
+    fig = _fig(title=f"Lag {quantile} per source (display zone {tz})", height=420)
+    for i, (src, part) in enumerate(series.groupby("source", sort=True)):
+        fig.add_trace(go.Scatter(x=list(local_series(part["bucket"], tz)), y=list(part[quantile]), name=str(src),
+                                 mode="lines", line=dict(color=PALETTE[i % len(PALETTE)], width=1.5)))
+    if target is not None:
+        fig.add_hline(y=target, line=dict(color=COLORS["target"], dash="dash"), annotation_text=f"SLO target {fmt_duration(target)}")
+
+    def inside(t):
+        return t is not None and (start is None or t >= start) and (end is None or t < end)
+
+    for r in regressions:
+        if inside(r.get("onset")):
+            x = to_local(r["onset"], tz)
+            fig.add_vline(x=x, line=dict(color="#d62828", dash="dot"))
+            fig.add_annotation(x=x, y=1, yref="paper", text=f"regression: {r['source']}", showarrow=False,
+                               font=dict(color="#d62828", size=11), yanchor="bottom")
+    for a in annotations:
+        if inside(a.get("at")):
+            x = to_local(a["at"], tz)
+            fig.add_vline(x=x, line=dict(color="#6d597a", dash="dash"))
+            fig.add_annotation(x=x, y=0.92, yref="paper", text=str(a.get("text", ""))[:40], showarrow=False,
+                               font=dict(color="#6d597a", size=10), yanchor="bottom")
+    fig.update_yaxes(title="lag (s)", type="log")
+    return fig
+
+
+def ci_bars(df: "pd.DataFrame", x: str, y: str, low: str, high: str, title: str = "", pct: bool = False,
+            target: float | None = None, horizontal: bool = False) -> "go.Figure":
+    import plotly.graph_objects as go
+
+    if df is None or df.empty or df[y].notna().sum() == 0:
+        return no_data_figure()
+    vals = df[y].astype(float)
+    plus = (df[high].astype(float) - vals).fillna(0).clip(lower=0)
+    minus = (vals - df[low].astype(float)).fillna(0).clip(lower=0)
+    fig = _fig(title=title)
+    err = dict(type="data", array=list(plus), arrayminus=list(minus), color="#555")
+    if horizontal:
+        fig.add_trace(go.Bar(y=list(df[x]), x=list(vals), orientation="h", error_x=err, marker_color=COLORS["main"], name=y))
+        fig.update_xaxes(tickformat=".0%" if pct else None)
+    else:
+        fig.add_trace(go.Bar(x=list(df[x]), y=list(vals), error_y=err, marker_color=COLORS["main"], name=y))
+        fig.update_yaxes(tickformat=".0%" if pct else None)
+    if target is not None:
+        (fig.add_vline if horizontal else fig.add_hline)(target, line=dict(color=COLORS["target"], dash="dash"))
+    return fig
+
+
+def lagdist_figure(df: "pd.DataFrame", title: str = "Lag distribution before vs after the onset") -> "go.Figure":
+    import plotly.graph_objects as go
+
+    if df is None or df.empty:
+        return no_data_figure("Select a regression to compare its lag distribution" if df is not None else NO_DATA)
+    fig = _fig(title=title, barmode="overlay")
+    for phase in ("before", "after"):
+        part = df[df["phase"] == phase]
+        if part.empty:
+            continue
+        fig.add_trace(go.Bar(x=list(part["bin_low_s"]), y=list(part["share"]), name=f"{phase} onset",
+                             marker_color=COLORS[phase], opacity=0.6,
+                             width=list(part["bin_high_s"] - part["bin_low_s"]), offset=0))
+    fig.update_xaxes(title="lag (s, log scale)", type="log")
+    fig.update_yaxes(title="share of events", tickformat=".0%")
+    return fig
+
+
+def ces_distribution_figure(df: "pd.DataFrame") -> "go.Figure":
+    import plotly.graph_objects as go
+
+    if df is None or df.empty or df["responses"].sum() == 0:
+        return no_data_figure()
+    total = df["responses"].sum()
+    fig = _fig(title=f"CES answers (n = {int(total):,}; 7 = very easy)")
+    fig.add_trace(go.Bar(x=list(df["ces"]), y=list(df["responses"] / total), marker_color=COLORS["main"],
+                         text=[f"{int(n)}" for n in df["responses"]], textposition="outside", name="share"))
+    fig.update_yaxes(tickformat=".0%", title="share of answers")
+    fig.update_xaxes(dtick=1, title="CES")
+    return fig
+
+
+def calibration_figure(df: "pd.DataFrame") -> "go.Figure":
+    import plotly.graph_objects as go
+
+    if df is None or df.empty:
+        return no_data_figure("Effort model unavailable: observed CES only")
+    fig = _fig(title="Predicted vs answered CES (by prediction quintile)")
+    fig.add_trace(go.Scatter(x=[1, 7], y=[1, 7], mode="lines", line=dict(dash="dash", color=COLORS["target"]),
+                             name="perfect calibration"))
+    fig.add_trace(go.Scatter(x=list(df["predicted_ces"]), y=list(df["observed_ces"]), mode="markers+lines",
+                             marker=dict(size=[max(6, min(24, n ** 0.5)) for n in df["responses"]], color=COLORS["main"]),
+                             name="quintiles", text=[f"n={n}" for n in df["responses"]]))
+    fig.update_xaxes(title="predicted CES", range=[1, 7])
+    fig.update_yaxes(title="answered CES", range=[1, 7])
+    return fig
+
+
+def timeline_figure(df: "pd.DataFrame", tz: str = "UTC", at: datetime | None = None) -> "go.Figure":
+    """A customer's events across channels; the incident's events highlighted."""
+    import plotly.graph_objects as go
+
+    if df is None or df.empty:
+        return no_data_figure("Select an incident to see the customer's timeline")
+    fig = _fig(title=f"Customer timeline ±7 days (display zone {tz})", height=380)
+    xs = local_series(df["occurred_at"], tz)
+    involved = df["involved"].astype(bool)
+    hover = [f"{t} · {d}<br>{ty}{' · ' + k if k else ''}{' · ' + s if s else ''}{' · ' + st if st else ''}"
+             for t, d, ty, k, s, st in zip(df["type"], df["direction"], df["event_id"], df["kind"], df["subject"], df["status"])]
+    for flag, name, color, size in ((False, "events", "#8d99ae", 8), (True, "incident events", "#d62828", 14)):
+        m = involved == flag
+        if not m.any():
+            continue
+        fig.add_trace(go.Scatter(
+            x=list(xs[m]), y=list(df.loc[m, "channel"]), mode="markers", name=name,
+            marker=dict(size=size, color=color, symbol=["triangle-right" if d == "outbound" else "circle"
+                                                        for d in df.loc[m, "direction"]],
+                        line=dict(width=1, color="#333")),
+            text=[h for h, keep in zip(hover, m) if keep], hoverinfo="text+x"))
+    if at is not None:
+        fig.add_vline(x=to_local(at, tz), line=dict(color="#d62828", dash="dot"))
+    fig.update_yaxes(title="channel", categoryorder="category ascending")
+    return fig
+
+
+def frame_to_csv(df: "pd.DataFrame") -> str:
+    return df.to_csv(index=False)
