@@ -25,9 +25,9 @@ def render(ctx, state, known):
               note="Share of channel transitions with no repeat-info, re-authentication or transfer in the 30 min "
                    "after the second touch; band: 95 % Wilson interval."),
         graph("journeys.pairs", views.heatmap_figure(pairs), "Continuity by channel pair"),
-        graph("journeys.pairs", views.sankey_figure(pairs), "Transition flows", csv=False),
-        graph("journeys.pairs", views.friction_figure(pairs), "Friction mix", csv=False),
-        table("journeys.pairs", views.table_records(worst), title="Worst channel pairs (n ≥ 20, 95 % Wilson interval)"),
+        graph("journeys.pairs", views.sankey_figure(pairs), "Transition flows", csv=False, name="journeys.sankey"),
+        graph("journeys.pairs", views.friction_figure(pairs), "Friction mix", csv=False, name="journeys.friction"),
+        table("journeys.worst", views.table_records(worst), title="Worst channel pairs (n ≥ 20, 95 % Wilson interval)"),
     ]
 
 

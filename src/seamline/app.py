@@ -118,14 +118,14 @@ def error_block() -> html.Div:
 
 
 def graph(key: str, figure: Any, title: str | None = None, csv: bool = True, height: int | None = None,
-          note: str | None = None) -> html.Div:
+          note: str | None = None, name: str | None = None) -> html.Div:
     """A chart card with a CSV download of the data behind it (dataset ``key``)."""
     head = [html.H3(title)] if title else []
     if csv:
         head.append(csv_button(key))
     return html.Div(className="card", children=[
         html.Div(className="card-head", children=head),
-        dcc.Graph(id={"type": "graph", "key": key}, figure=figure, config={"displaylogo": False, "responsive": True},
+        dcc.Graph(id={"type": "graph", "key": name or key}, figure=figure, config={"displaylogo": False, "responsive": True},
                   style={"height": f"{height}px"} if height else None),
         html.Div(className="note", children=note) if note else None,
     ])

@@ -581,6 +581,13 @@ def continuity_pairs(ctx: Ctx, state: State) -> "pd.DataFrame":
     return _with_wilson(df, "frictionless", "transitions", "rate")
 
 
+@dataset("journeys.worst")
+def worst_pairs(ctx: Ctx, state: State) -> "pd.DataFrame":
+    from seamline import views
+
+    return views.worst_pairs(continuity_pairs(ctx, state))
+
+
 def _with_wilson(df: "pd.DataFrame", num: str, den: str, name: str) -> "pd.DataFrame":
     from seamline.stats.intervals import wilson
 

@@ -317,6 +317,20 @@ def band_figure(df: "pd.DataFrame", x: str, y: str, low: str | None = None, high
     return fig
 
 
+def add_previous(fig: "go.Figure", prev: "pd.DataFrame", x: str, y: str, shift: Any,
+                 name: str = "previous period") -> "go.Figure":
+    """Overlay the previous period's series, shifted onto the current one."""
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    if prev is None or prev.empty or y not in prev or prev[y].notna().sum() == 0 or not fig.data:
+        return fig
+    xs = pd.to_datetime(prev[x]) + pd.Timedelta(shift)
+    fig.add_trace(go.Scatter(x=list(xs), y=list(prev[y]), name=name, mode="lines",
+                             line=dict(color=COLORS["target"], dash="dot", width=1.5)))
+    return fig
+
+
 def multi_line_figure(df: "pd.DataFrame", x: str, columns: Mapping[str, str], title: str = "",
                       pct_columns: Iterable[str] = ()) -> "go.Figure":
     """Several series; percentage series on the left axis, others on the right."""

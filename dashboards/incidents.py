@@ -1,0 +1,127 @@
+"""Incidents (retrospectives): what went wrong, on which channels, what did the customer see?"""
+
+import dash
+from dash import Input, Output, State, dcc, html, no_update
+
+from seamline import queries, views
+from seamline.app import current_ctx, graph, no_data, page, safe, table
+
+STATUSES = ("open", "investigating", "resolved", "wont_fix")
+
+
+def _review_form(inc):
+    review = inc.get("review") or {}
+    return html.Div(className="card review", children=[
+        html.Div(className="card-head", children=[html.H3("Review")]),
+        html.Div(className="form-row", children=[
+            html.Label("Status", htmlFor="review-status"),
+            dcc.Dropdown(id="review-status", clearable=False, value=review.get("status", "open"),
+                         options=[{"label": s.replace("_", " "), "value": s} for s in STATUSES]),
+        ]),
+        html.Div(className="form-row", children=[html.Label("Owner", htmlFor="review-owner"),
+                                                 dcc.Input(id="review-owner", value=review.get("owner", ""),
+                                                           maxLength=128, debounce=False)]),
+        html.Div(className="form-row", children=[html.Label("Root cause", htmlFor="review-root-cause"),
+                                                 dcc.Textarea(id="review-root-cause", value=review.get("root_cause", ""),
+                                                              maxLength=5000)]),
+        html.Div(className="form-row", children=[html.Label("Notes", htmlFor="review-notes"),
+                                                 dcc.Textarea(id="review-notes", value=review.get("notes", ""),
+                                                              maxLength=20000)]),
+        html.Button("Save review", id="review-save", className="primary"),
+        html.Span(id="review-msg", className="review-msg",
+                  children=(f"last saved {views.fmt_time(review.get('updated_at'), 'UTC')} UTC" if review else "")),
+    ])
+
+
+def render(ctx, state, known):
+    rule_picker = html.Div(className="inline-controls", children=[
+        html.Label("Rule"),
+        dcc.Dropdown(id={"type": "param", "name": "rule"}, value=state.extra.get("rule"), placeholder="all rules",
+                     options=[{"label": r, "value": r} for r in known.rules], style={"minWidth": "280px"}),
+    ])
+    rows = queries.incident_rows(ctx, state)
+    daily = queries.incidents_daily(ctx, state)
+    by_channel = queries.incidents_by_channel(ctx, state)
+    compare = queries.kpi_table(ctx, state)
+    compare_table = table("incidents.compare", views.table_records(
+        compare[["label", "value_text", "previous_text", "change_text", "p_value", "significant"]]),
+        title="Every KPI: this period vs the previous period")
+    if rows.empty:
+        return [rule_picker, no_data(), compare_table]
+    key = queries.split_incident_key(state.extra.get("incident"))
+    inc = queries.incident(ctx, *key) if key else None
+    records = views.table_records(rows, state.tz, state.show_ids)
+    for rec, rule, mid in zip(records, rows["rule"], rows["message_event_id"]):
+        rec["id"] = f"{rule}|{mid}"
+    selected = [i for i, r in enumerate(records) if inc and r["id"] == f"{inc['rule']}|{inc['message_event_id']}"]
+    detail = [html.Div("Select an incident in the table to see the customer's timeline and review it.",
+                       className="hint")]
+    if inc is not None:
+        timeline = queries.customer_timeline(ctx, state)
+        tl_rows = views.table_records(timeline, state.tz)
+        detail = [
+            html.Div(className="incident-head", children=[
+                html.Strong(inc["rule"]), f" · customer {views.mask_id(inc['customer'], state.show_ids)} · ",
+                views.fmt_time(inc["at"], state.tz), f" ({state.tz}) · channels {', '.join(inc['channels'])}"]),
+            graph("incidents.timeline", views.timeline_figure(timeline, state.tz, inc["at"]), "Customer timeline",
+                  note="Red: the events of this incident (the conflicting messages); triangles: outbound."),
+            table("incidents.timeline", tl_rows, title="Timeline events", page_size=12,
+                  table_id="timeline-table",
+                  note="Highlighted rows are the incident's events."),
+            _review_form(inc),
+        ]
+    return [
+        rule_picker,
+        html.Div(className="grid2", children=[
+            graph("overview.incidents", views.stacked_bars(daily, "day", "rule", "incidents", "Incidents per day by rule"),
+                  "Incidents over time", name="incidents.daily"),
+            graph("incidents.by_channel", views.stacked_bars(by_channel, "channel", "rule", "incidents",
+                                                             "Incidents by channel"), "Incidents by channel"),
+        ]),
+        table("incidents.table", records,
+              columns=["at", "rule", "customer", "channels", "message_event_id", "event_ids", "status", "owner"],
+              title=f"Incidents ({len(records):,}{'+' if len(records) >= queries.MAX_INCIDENT_ROWS else ''})",
+              row_selectable="single", filterable=True, table_id="incident-table", selected_rows=selected,
+              page_size=10),
+        html.Div(id="incident-detail", children=detail),
+        compare_table,
+    ]
+
+
+def register_callbacks(app):
+    @app.callback(Output("url", "search", allow_duplicate=True), Input("incident-table", "selected_row_ids"),
+                  State("url", "search"), prevent_initial_call=True)
+    @safe()
+    def select_incident(ids, search):
+        if not ids:
+            return no_update
+        from urllib.parse import urlencode
+
+        q = {k: v for k, v in queries.parse_search(search).items() if isinstance(v, str)}
+        if q.get("incident") == ids[0]:
+            return no_update
+        q["incident"] = str(ids[0])
+        return "?" + urlencode(q, safe=",:/@|")
+
+    @app.callback(Output("review-msg", "children"), Input("review-save", "n_clicks"),
+                  State("review-status", "value"), State("review-owner", "value"), State("review-root-cause", "value"),
+                  State("review-notes", "value"), State("url", "search"), prevent_initial_call=True)
+    @safe(default="Could not save the review (the error was logged).")
+    def save_review(n, status, owner, root_cause, notes, search):
+        if not n:
+            return no_update
+        key = queries.split_incident_key(queries.parse_search(search).get("incident")
+                                         if isinstance(queries.parse_search(search).get("incident"), str) else None)
+        if key is None:
+            return "Select an incident first."
+        if status not in STATUSES:
+            return "Choose a valid status."
+        ctx = current_ctx()
+        if queries.incident(ctx, *key) is None:
+            return "This incident no longer exists."
+        ctx.md.save_review(key[0], key[1], status, owner or "", root_cause or "", notes or "")
+        return f"Saved ({status})."
+
+
+dash.register_page(__name__, path="/incidents", name="Incidents", title="Seamline · Incidents", order=5)
+layout = page(render, filters=("channel",), title="Conflicting-message incidents")
