@@ -119,7 +119,7 @@ def prepare(raw: pd.DataFrame) -> pd.DataFrame:
     phone = _str(raw, "phone")
     p = phone.str.strip()
     digits = p.str.replace(r"[^0-9]", "", regex=True)
-    df["phone"] = np.where(p.notna(), np.where(p.str.startswith("+").fillna(False), "+", "") + digits.fillna(""),
+    df["phone"] = np.where(p.notna(), np.where(p.str.startswith("+").to_numpy(dtype=object) == True, "+", "") + digits.fillna(""),  # noqa: E712
                            None)
     df.loc[df["phone"].isin(["", "+"]), "phone"] = None
     topic = _str(raw, "topic")
@@ -407,28 +407,38 @@ def retention(df: pd.DataFrame, tr: pd.DataFrame, con: pd.DataFrame, start: int,
     return out
 
 
+class Prepared:
+    """Everything period-independent: typed events with customers, transitions, contacts, incidents."""
+
+    def __init__(self, events: pd.DataFrame | str | Path, params: Params | None = None):
+        self.p = params or Params()
+        raw = read_events(events) if isinstance(events, (str, Path)) else events
+        df = prepare(raw)
+        del raw
+        df["customer"] = resolve_identity(df)
+        self.df = df
+        self.tr = transitions(df, self.p)
+        self.con = contacts(df, self.p)
+        self.inc = incidents(df, self.p)
+
+    def metrics(self, start, end, with_retention: bool = True) -> dict[str, Any]:
+        s, e, p, df = _utc_ms(start), _utc_ms(end), self.p, self.df
+        out = {
+            "freshness": freshness(df, s, e, p),
+            "continuity": continuity(self.tr, s, e),
+            "silence": silence(df, self.con, s, e),
+            "effort": effort(df, s, e, p),
+            "incidents": incidents_summary(self.inc, s, e),
+        }
+        if with_retention:
+            out["retention"] = retention(df, self.tr, self.con, s, e, p)
+        return out
+
+
 def compute(events: pd.DataFrame | str | Path, start, end, params: Params | None = None,
             with_retention: bool = True) -> dict[str, Any]:
     """Period metrics (SPEC §5 keys) from raw events (a file path or a raw DataFrame)."""
-    p = params or Params()
-    raw = read_events(events) if isinstance(events, (str, Path)) else events
-    df = prepare(raw)
-    del raw
-    df["customer"] = resolve_identity(df)
-    s, e = _utc_ms(start), _utc_ms(end)
-    tr = transitions(df, p)
-    con = contacts(df, p)
-    inc = incidents(df, p)
-    out = {
-        "freshness": freshness(df, s, e, p),
-        "continuity": continuity(tr, s, e),
-        "silence": silence(df, con, s, e),
-        "effort": effort(df, s, e, p),
-        "incidents": incidents_summary(inc, s, e),
-    }
-    if with_retention:
-        out["retention"] = retention(df, tr, con, s, e, p)
-    return out
+    return Prepared(events, params).metrics(start, end, with_retention)
 
 
 # ---------------------------------------------------------------------------
@@ -521,15 +531,25 @@ def peak_rss_mb() -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("path")
-    ap.add_argument("--from", dest="start", required=True)
-    ap.add_argument("--to", dest="end", required=True)
+    ap.add_argument("--from", dest="start", help="period start (with --to)")
+    ap.add_argument("--to", dest="end")
+    ap.add_argument("--period", action="append", default=[], help="FROM,TO (repeatable; metrics becomes a list)")
     ap.add_argument("--no-retention", action="store_true")
     ap.add_argument("--json-out")
     a = ap.parse_args(argv)
+    periods = [tuple(x.split(",", 1)) for x in a.period]
+    if a.start and a.end:
+        periods.insert(0, (a.start, a.end))
+    if not periods:
+        ap.error("give --from/--to or --period")
     t0 = time.perf_counter()
-    m = compute(a.path, a.start, a.end, with_retention=not a.no_retention)
+    prep = Prepared(a.path)
+    ms = [prep.metrics(periods[0][0], periods[0][1], with_retention=not a.no_retention)]
     secs = time.perf_counter() - t0
-    res = {"metrics": m, "seconds": round(secs, 3), "peak_rss_mb": round(peak_rss_mb(), 1)}
+    ms += [prep.metrics(x, y, with_retention=not a.no_retention) for x, y in periods[1:]]
+    total = time.perf_counter() - t0
+    res = {"metrics": ms if a.period else ms[0], "seconds": round(secs, 3), "seconds_total": round(total, 3),
+           "peak_rss_mb": round(peak_rss_mb(), 1), "events": int(len(prep.df))}
     text = json.dumps(res, indent=2, default=str)
     if a.json_out:
         Path(a.json_out).write_text(text + "\n")

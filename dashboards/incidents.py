@@ -59,6 +59,8 @@ def render(ctx, state, known):
     if inc is not None:
         timeline = queries.customer_timeline(ctx, state)
         tl_rows = views.table_records(timeline, state.tz)
+        for rec in tl_rows:
+            rec["involved"] = "yes" if rec.get("involved") else ""
         detail = [
             html.Div(className="incident-head", children=[
                 html.Strong(inc["rule"]), f" · customer {views.mask_id(inc['customer'], state.show_ids)} · ",
@@ -66,7 +68,7 @@ def render(ctx, state, known):
             graph("incidents.timeline", views.timeline_figure(timeline, state.tz, inc["at"]), "Customer timeline",
                   note="Red: the events of this incident (the conflicting messages); triangles: outbound."),
             table("incidents.timeline", tl_rows, title="Timeline events", page_size=12,
-                  table_id="timeline-table",
+                  table_id="timeline-table", highlight='{involved} = "yes"',
                   note="Highlighted rows are the incident's events."),
             _review_form(inc),
         ]

@@ -137,7 +137,8 @@ def csv_button(key: str) -> html.Button:
 
 def table(key: str, records: list[dict[str, Any]], columns: list[str] | None = None, title: str | None = None,
           page_size: int = 15, row_selectable: str | bool = False, filterable: bool = False, table_id: Any = None,
-          note: str | None = None, selected_rows: list[int] | None = None) -> html.Div:
+          note: str | None = None, selected_rows: list[int] | None = None,
+          highlight: str | None = None) -> html.Div:
     from dash import dash_table
 
     cols = columns or (list(records[0].keys()) if records else [])
@@ -154,7 +155,9 @@ def table(key: str, records: list[dict[str, Any]], columns: list[str] | None = N
             row_selectable=row_selectable or False, selected_rows=selected_rows or [],
             style_table={"overflowX": "auto"}, style_cell={"fontFamily": "inherit", "fontSize": 13, "padding": "4px 8px",
                                                           "textAlign": "left", "maxWidth": 320, "whiteSpace": "normal"},
-            style_header={"fontWeight": "600", "backgroundColor": "#f1f3f5"})
+            style_header={"fontWeight": "600", "backgroundColor": "#f1f3f5"},
+            style_data_conditional=([{"if": {"filter_query": highlight}, "backgroundColor": "#ffe3e3",
+                                      "fontWeight": "600"}] if highlight else []))
     return html.Div(className="card", children=[html.Div(className="card-head", children=head), body,
                                                 html.Div(className="note", children=note) if note else None])
 

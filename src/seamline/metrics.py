@@ -219,3 +219,87 @@ def period_metrics(wh: Warehouse, settings: Settings, start, end, intervals: boo
     if intervals:
         _intervals(out)
     return out
+
+
+# Period-over-period ------------------------------------------------------------
+# (kpi, family, rate key, successes key, trials key); a rate KPI is compared with
+# a two-proportion z-test, the CES mean with Welch's t, freshness p95 with a
+# Mann-Whitney U over the hourly p95 values of the two periods.
+RATE_KPIS = (
+    ("slo_met_rate", "freshness", "slo_met_rate", "source_hours_met", "source_hours"),
+    ("continuity_rate", "continuity", "rate", "frictionless", "transitions"),
+    ("repeat_contact_rate", "silence", "repeat_contact_rate", "repeat_contacts", "contacts"),
+    ("silence_rate", "silence", "silence_rate", "silent_customers", "active_customers"),
+    ("no_contact_rate", "silence", "no_contact_rate", "no_contact_customers", "active_customers"),
+    ("ces_easy_rate", "effort", "ces_easy_rate", "easy", "responses"),
+)
+
+
+def previous_period(start, end) -> tuple[datetime, datetime]:
+    s, e = as_utc(start), as_utc(end)
+    return s - (e - s), s
+
+
+def compare_periods(wh: Warehouse, settings: Settings, start, end,
+                    current: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Every KPI now vs the previous period of equal length, marked significant or noise."""
+    import math
+
+    from seamline.stats.intervals import compare_distributions, compare_means, two_proportions
+
+    cur = current or period_metrics(wh, settings, start, end, intervals=False)
+    p_start, p_end = previous_period(start, end)
+    prev = period_metrics(wh, settings, p_start, p_end, intervals=False)
+    out: dict[str, dict[str, Any]] = {}
+
+    def entry(kpi, a, b, comparison=None):
+        out[kpi] = {"current": a, "previous": b,
+                    "change": None if a is None or b is None else a - b,
+                    "p_value": None if comparison is None else comparison.p_value,
+                    "significant": bool(comparison.significant) if comparison is not None else False,
+                    "method": None if comparison is None else comparison.method}
+
+    for kpi, fam, rate, s_key, n_key in RATE_KPIS:
+        c, p = cur[fam], prev[fam]
+        test = None
+        if c[n_key] and p[n_key]:
+            test = two_proportions(int(c[s_key]), int(c[n_key]), int(p[s_key]), int(p[n_key]))
+        entry(kpi, c[rate], p[rate], test)
+
+    ce, pe = cur["effort"], prev["effort"]
+    test = None
+    if ce["responses"] > 1 and pe["responses"] > 1:
+        def sd(e):
+            n = e["responses"]
+            return math.sqrt(max(e["sum_sq"] - e["sum"] ** 2 / n, 0.0) / (n - 1))
+        test = compare_means(ce["responses"], ce["ces_mean"], sd(ce), pe["responses"], pe["ces_mean"], sd(pe))
+    entry("ces_mean", ce["ces_mean"], pe["ces_mean"], test)
+
+    hourly = {}
+    for label, (s, e) in (("cur", (as_utc(start), as_utc(end))), ("prev", (p_start, p_end))):
+        hourly[label] = [r[0] for r in wh.rows(
+            "SELECT p95 FROM freshness_source_hourly WHERE hour >= {s:DateTime64(3, 'UTC')} "
+            "AND hour < {e:DateTime64(3, 'UTC')}", {"s": s, "e": e})]
+    test = compare_distributions(hourly["cur"], hourly["prev"]) if hourly["cur"] and hourly["prev"] else None
+    entry("freshness_p95_s", cur["freshness"]["p95_s"], prev["freshness"]["p95_s"], test)
+    entry("incidents", cur["incidents"]["total"], prev["incidents"]["total"])
+    return out
+
+
+def retention_by_cohort(wh: Warehouse, settings: Settings) -> list[dict[str, Any]]:
+    """Landmark survival per first-event month and segment."""
+    from seamline.stats.survival import kaplan_meier, survival_at
+
+    frame, _ = retention_frame(wh, settings)
+    rows = []
+    if frame.empty:
+        return rows
+    frame["cohort"] = frame["first_at"].map(lambda t: f"{t.year:04d}-{t.month:02d}")
+    for (cohort, seg), part in frame.groupby(["cohort", "segment"]):
+        curve = kaplan_meier(part["duration_days"].to_numpy(float), part["churned"].to_numpy(bool))
+        row = {"cohort": cohort, "segment": seg, "customers": int(len(part)), "churned": int(part["churned"].sum()),
+               "followup_days": float(part["duration_days"].max())}
+        for day in (30, 60, 90):
+            row[f"survival_{day}"] = survival_at(curve, float(day), extrapolate=True)[0]
+        rows.append(row)
+    return rows

@@ -265,9 +265,10 @@ def _fig(**layout: Any) -> "go.Figure":
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    fig.update_layout(template="plotly_white", margin=dict(l=50, r=20, t=40, b=40), height=340,
-                      font=dict(family="system-ui, -apple-system, Segoe UI, sans-serif", size=12),
-                      legend=dict(orientation="h", y=-0.18), **layout)
+    base = dict(template="plotly_white", margin=dict(l=50, r=20, t=40, b=40), height=340,
+                font=dict(family="system-ui, -apple-system, Segoe UI, sans-serif", size=12),
+                legend=dict(orientation="h", y=-0.18))
+    fig.update_layout(**(base | layout))
     return fig
 
 

@@ -1,0 +1,73 @@
+"""Predicted effort: CES modelled from behaviour for the customers who did not
+answer a survey, so the effort KPI can be corrected for response bias.
+
+Features per customer active in the period (all from rollups): contacts,
+repeat contacts, transfers, repeat_info, re-authentications, channel
+switches (transitions), non-frictionless transitions and journey length
+(events per journey).  Respondents' target is their mean CES in the period.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from seamline.metrics import _period
+from seamline.warehouse import Warehouse
+
+FEATURES = ("contacts", "repeat_contacts", "transfers", "repeat_info", "reauth", "channel_switches",
+            "frictioned_switches", "journey_events")
+
+
+def effort_frame(wh: Warehouse, start, end):
+    """One row per active customer: FEATURES + ces (mean answer, NaN when none)."""
+    import pandas as pd
+
+    p = _period(start, end)
+    rows = wh.rows(
+        "SELECT d.customer, d.contacts, d.repeat_contacts, d.transfers, d.repeat_info, d.reauth, "
+        "       ifNull(t.n, 0), ifNull(t.bad, 0), ifNull(j.avg_events, 0), s.ces, s.answers "
+        "FROM (SELECT customer, sum(contacts) AS contacts, sum(repeat_contacts) AS repeat_contacts, "
+        "             sum(transfers) AS transfers, sum(repeat_info) AS repeat_info, sum(reauth) AS reauth "
+        "      FROM customer_days WHERE day >= {start_day:Date} AND day < {end_day:Date} "
+        "      GROUP BY customer HAVING sum(inbound) > 0) AS d "
+        "LEFT JOIN (SELECT customer, count() AS n, countIf(frictionless = 0) AS bad FROM transitions "
+        "           WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')} GROUP BY customer) AS t "
+        "  ON t.customer = d.customer "
+        "LEFT JOIN (SELECT customer, avg(events) AS avg_events FROM journeys "
+        "           WHERE start_at >= {start:DateTime64(3, 'UTC')} AND start_at < {end:DateTime64(3, 'UTC')} GROUP BY customer) AS j "
+        "  ON j.customer = d.customer "
+        "LEFT JOIN (SELECT customer, avg(ces) AS ces, count() AS answers FROM surveys "
+        "           WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')} GROUP BY customer) AS s "
+        "  ON s.customer = d.customer", p)
+    frame = pd.DataFrame(rows, columns=["customer", *FEATURES, "ces", "answers"])
+    frame.loc[frame["answers"] == 0, "ces"] = float("nan")
+    return frame
+
+
+def predicted_effort(wh: Warehouse, start, end, min_respondents: int = 30) -> dict[str, Any]:
+    """Model summary: CV error, coefficients, adjusted CES, calibration bins."""
+    import numpy as np
+
+    from seamline.stats.effort_model import adjusted_ces, calibration, fit_effort_model, predict
+
+    frame = effort_frame(wh, start, end)
+    resp = frame[frame["ces"].notna()]
+    non = frame[frame["ces"].isna()]
+    out: dict[str, Any] = {"respondents": int(len(resp)), "non_respondents": int(len(non)), "available": False,
+                           "cv_mae": None, "cv_rmse": None, "observed_mean": None, "predicted_non_respondent_mean": None,
+                           "adjusted_mean": None, "coefficients": {}, "calibration": []}
+    if len(resp) < min_respondents:
+        return out
+    X = resp[list(FEATURES)].to_numpy(float)
+    y = resp["ces"].to_numpy(float)
+    model = fit_effort_model(X, y, FEATURES)
+    adj = adjusted_ces(model, X, y, non[list(FEATURES)].to_numpy(float))
+    out.update(
+        available=True, cv_mae=model.cv_mae, cv_rmse=model.cv_rmse, alpha=model.alpha,
+        observed_mean=adj.observed_mean, predicted_non_respondent_mean=adj.predicted_nonrespondent_mean,
+        adjusted_mean=adj.adjusted_mean,
+        coefficients={f: float(c) for f, c in zip(FEATURES, model.coef or ())},
+        calibration=[{"predicted": float(b.pred_mean), "observed": float(b.obs_mean), "n": int(b.n)}
+                     for b in calibration(y, np.asarray(predict(model, X)))],
+    )
+    return out
