@@ -364,13 +364,13 @@ def retention(df: pd.DataFrame, tr: pd.DataFrame, con: pd.DataFrame, start: int,
               p: Params) -> dict[str, Any]:
     ev = df[df["customer"].notna()]
     eod = int(df["t"].max())
-    first = ev.groupby("customer")["t"].min()
+    first = ev.groupby("customer")["t"].min().rename_axis(None)
     cohort = first[(first >= start) & (first < end)]
     landmark = cohort + p.landmark_days * DAY
     churn = ev[ev["type"] == "churn"][["customer", "t"]]
     c = pd.DataFrame({"first": cohort, "landmark": landmark})
     c = c[c["landmark"] <= eod]
-    ch = churn.merge(c[["landmark"]], left_on="customer", right_index=True)
+    ch = churn.merge(c[["landmark"]], left_on="customer", right_index=True).reset_index(drop=True)
     before = set(ch.loc[ch["t"] <= ch["landmark"], "customer"])
     c = c[~c.index.isin(before)]
     after = ch[ch["t"] > ch["landmark"]].groupby("customer")["t"].min()
@@ -379,7 +379,7 @@ def retention(df: pd.DataFrame, tr: pd.DataFrame, con: pd.DataFrame, start: int,
     win = c[["first", "landmark"]]
 
     def flagged(frame: pd.DataFrame) -> set:
-        f = frame.merge(win, left_on="customer", right_index=True)
+        f = frame.merge(win, left_on="customer", right_index=True).reset_index(drop=True)
         return set(f.loc[(f["t"] >= f["first"]) & (f["t"] < f["landmark"]), "customer"])
 
     fr = flagged(tr.loc[~tr["frictionless"], ["customer", "t"]]) | flagged(con.loc[con["repeat"], ["customer", "t"]]) \
@@ -464,6 +464,7 @@ RATES = [
     "retention.segments.frictioned.survival_60", "retention.segments.frictioned.survival_90",
 ]
 QUANTILES = ["freshness.p50_s", "freshness.p95_s", "freshness.p99_s"]
+PVALUES = ["retention.logrank_p"]  # within 1e-6 (absolute)
 
 
 def _get(d: dict, path: str):
@@ -491,7 +492,7 @@ def compare(seamline: dict, pandas_m: dict, rate_tol: float = 1e-9, quantile_rel
     def add(key, a, b, why):
         out.append({"key": key, "seamline": a, "pandas": b, "reason": why})
 
-    for key in COUNTS + RATES + QUANTILES:
+    for key in COUNTS + RATES + QUANTILES + PVALUES:
         b = _get(pandas_m, key)
         if b is KeyError:
             continue
@@ -506,6 +507,9 @@ def compare(seamline: dict, pandas_m: dict, rate_tol: float = 1e-9, quantile_rel
         if key in COUNTS:
             if int(a) != int(b):
                 add(key, a, b, "count differs")
+        elif key in PVALUES:
+            if not math.isclose(float(a), float(b), rel_tol=0.0, abs_tol=1e-6):
+                add(key, a, b, f"p-value differs by {float(a) - float(b):.3g}")
         elif key in RATES:
             if not math.isclose(float(a), float(b), rel_tol=0.0, abs_tol=rate_tol):
                 add(key, a, b, f"differs by {float(a) - float(b):.3g}")

@@ -300,6 +300,69 @@ def _diff(a: Any, b: Any, path: str = "") -> list[dict[str, Any]]:
     return [] if a == b else [{"key": path, "a": a, "b": b}]
 
 
+def step_edge(d: Path, periods: list[tuple[str, str]]) -> dict[str, Any]:
+    """Edge-case file loaded in two parts (the second holds late arrivals), incremental
+    jobs after each, metrics; then a full recompute and metrics again."""
+    from seamline.config import Settings
+    from seamline.load import load_file
+    from seamline.metadata import Metadata
+    from seamline.metrics import period_metrics
+    from seamline.warehouse import Warehouse
+    from seamline.warehouse.schema import migrate
+
+    settings = Settings(data_dir=d / "seamline", hash_salt="bench-salt")
+    wh = Warehouse.from_settings(settings)
+    migrate(wh)
+    md = Metadata(settings.metadata_dsn)
+    out: dict[str, Any] = {"loads": [], "jobs": []}
+    for part in ("edge_part1.jsonl", "edge_part2.jsonl"):
+        rep = load_file(wh, d / part, settings.hash_salt, settings.load_batch_rows, progress=False)
+        out["loads"].append(rep.as_dict())
+        out["jobs"].append(_jobs(wh, md, settings, full=False)[1])
+    out["metrics_incremental"] = [period_metrics(wh, settings, parse_iso(a), parse_iso(b), intervals=False)
+                                  for a, b in periods]
+    out["jobs"].append(_jobs(wh, md, settings, full=True)[1])
+    out["metrics"] = [period_metrics(wh, settings, parse_iso(a), parse_iso(b), intervals=False) for a, b in periods]
+    out["failed"] = [r["job"] for runs in out["jobs"] for r in runs if r["status"] != "success"]
+    return out
+
+
+def run_edge(args) -> dict[str, Any]:
+    """Cross-check on the adversarial edge-case file (benchmarks/edge_cases.py)."""
+    import edge_cases
+    from pandas_baseline import compare, compute
+
+    d = Path(tempfile.mkdtemp(prefix="seamline-bench-edge-", dir=args.tmp_dir))
+    row: dict[str, Any] = {"size": "edge", "errors": []}
+    try:
+        rows = edge_cases.events()
+        edge_cases.write(d / "edge_events.jsonl", rows)
+        edge_cases.write(d / "edge_part1.jsonl", rows[0::2])
+        edge_cases.write(d / "edge_part2.jsonl", rows[1::2])
+        rc, secs, log = _sub([str(Path(__file__).resolve()), "--step", "edge", "--dir", str(d),
+                              "--json-out", str(d / "edge.json")], args.timeout)
+        if rc != 0:
+            row["errors"].append(f"edge step failed (rc={rc}): {log}")
+            return row
+        sl = json.loads((d / "edge.json").read_text())
+        row["seamline"] = sl
+        mism, inc = [], []
+        for (a, b), sm, si in zip(edge_cases.PERIODS, sl["metrics"], sl["metrics_incremental"]):
+            pm = compute(d / "edge_events.jsonl", a, b)
+            row.setdefault("pandas_metrics", []).append(pm)
+            mism += [{"period": f"{a}/{b}"} | m for m in compare(sm, pm)]
+            inc += [{"period": f"{a}/{b}"} | m for m in _diff(si, sm)]
+        row["mismatches"] = mism
+        row["incremental_vs_full_mismatches"] = inc
+        row["failed_jobs"] = sl["failed"]
+    finally:
+        if not args.keep:
+            shutil.rmtree(d, ignore_errors=True)
+        else:
+            row["dir"] = str(d)
+    return row
+
+
 # ---------------------------------------------------------------------------
 # orchestration
 # ---------------------------------------------------------------------------
@@ -454,7 +517,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=None, help="seconds per subprocess")
     ap.add_argument("--no-full-check", action="store_true", help="skip incremental == full check at pandas sizes")
     # internal: one step of one size in its own process
-    ap.add_argument("--step", choices=["generate", "seamline"], help=argparse.SUPPRESS)
+    ap.add_argument("--edge-cases", action="store_true",
+                    help="also cross-check pandas and Seamline on the adversarial edge-case file")
+    ap.add_argument("--step", choices=["generate", "seamline", "edge"], help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--dir", help=argparse.SUPPRESS)
     ap.add_argument("--json-out", help=argparse.SUPPRESS)
@@ -465,6 +530,10 @@ def main(argv: list[str] | None = None) -> int:
         d = Path(a.dir)
         if a.step == "generate":
             res = step_generate(a.n, d, a.seed)
+        elif a.step == "edge":
+            import edge_cases
+
+            res = step_edge(d, edge_cases.PERIODS)
         else:
             gen = json.loads((d / "gen.json").read_text())
             res = step_seamline(d, gen, a.metrics_runs, a.query_runs, a.check_full, periods_for(gen))
@@ -496,12 +565,27 @@ def main(argv: list[str] | None = None) -> int:
         for m in row.get("mismatches") or []:
             print(f"[bench] {size_label(n)} mismatch: {m}", file=sys.stderr)
     print_table(summaries)
+    edge = None
+    if a.edge_cases:
+        print("[bench] edge cases …", file=sys.stderr, flush=True)
+        edge = run_edge(a)
+        for e in edge.get("errors") or []:
+            print(f"[bench] edge: {e}", file=sys.stderr)
+        for m in edge.get("mismatches") or []:
+            print(f"[bench] edge mismatch: {m}", file=sys.stderr)
+        for m in edge.get("incremental_vs_full_mismatches") or []:
+            print(f"[bench] edge incremental != full: {m}", file=sys.stderr)
+        print(f"edge cases: {len(edge.get('mismatches') or [])} pandas/Seamline mismatches, "
+              f"{len(edge.get('incremental_vs_full_mismatches') or [])} incremental/full mismatches, "
+              f"failed jobs: {edge.get('failed_jobs') or []}")
     result = {"created_at": iso(datetime.now(timezone.utc)), "machine": machine(),
-              "argv": sys.argv[1:] if argv is None else argv, "summary": summaries, "rows": rows}
+              "argv": sys.argv[1:] if argv is None else argv, "summary": summaries, "rows": rows,
+              "edge_cases": edge}
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(result, indent=1, default=str) + "\n")
     print(f"[bench] wrote {a.out}", file=sys.stderr)
-    bad = any(r.get("errors") for r in rows) or any(s["failed_jobs"] for s in summaries)
+    bad = (any(r.get("errors") for r in rows) or any(s["failed_jobs"] for s in summaries)
+           or bool(edge and (edge.get("errors") or edge.get("failed_jobs"))))
     return 1 if bad else 0
 
 

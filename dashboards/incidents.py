@@ -43,8 +43,7 @@ def render(ctx, state, known):
     daily = queries.incidents_daily(ctx, state)
     by_channel = queries.incidents_by_channel(ctx, state)
     compare = queries.kpi_table(ctx, state)
-    compare_table = table("incidents.compare", views.table_records(
-        compare[["label", "value_text", "previous_text", "change_text", "p_value", "significant"]]),
+    compare_table = table("incidents.compare", views.table_records(views.kpi_display(compare)),
         title="Every KPI: this period vs the previous period")
     if rows.empty:
         return [rule_picker, no_data(), compare_table]

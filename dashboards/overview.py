@@ -35,11 +35,14 @@ def render(ctx, state, known):
     if not views.kpi_has_data(kpis):
         return no_data()
     daily = queries.daily_kpis(ctx, state)
-    rows = kpis.set_index("kpi")
-    tiles = [_tile(rows.loc[k.key], k, daily) for k in views.KPIS]
     curves = queries.retention_curve_points(ctx, state)
     summary = queries.retention_summary(ctx, state)
     p = summary["logrank_p"].iloc[0] if len(summary) else None
+    rows = kpis.set_index("kpi")
+    if views.is_missing(rows.loc["retention_90", "value"]):
+        # the period's own cohort has no 90-day follow-up yet: show all cohorts
+        rows = views.retention_fallback(rows, summary, views.kpi_targets(ctx.settings).get("retention_90"))
+    tiles = [_tile(rows.loc[k.key], k, daily) for k in views.KPIS]
     inc = queries.incidents_daily(ctx, state)
     as_of = ctx.md.data_as_of()
     jobs = queries.job_health(ctx, state)
@@ -56,8 +59,7 @@ def render(ctx, state, known):
             graph("overview.incidents", views.stacked_bars(inc, "day", "rule", "incidents", "Incidents per day"),
                   "Conflicting-message incidents"),
         ]),
-        table("overview.kpis", views.table_records(kpis[["label", "value_text", "previous_text", "change_text",
-                                                          "p_value", "significant", "target_text", "on_target"]]),
+        table("overview.kpis", views.table_records(views.kpi_display(kpis)),
               title="This period vs the previous period"),
         table("overview.jobs", views.table_records(jobs, state.tz), title="Job health"),
     ]

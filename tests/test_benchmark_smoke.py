@@ -3,7 +3,8 @@
 The benchmark runs in subprocesses with their own temp data directories; this
 test process never opens a chDB client (chDB allows one path per process).
 It also checks the independent pandas baseline agrees with Seamline's SQL on
-that data (0 mismatches) and that incremental jobs == a full recompute.
+that data and on the edge-case file of benchmarks/edge_cases.py (0
+mismatches), and that incremental jobs == a full recompute.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def test_benchmark_smoke(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEAMLINE_")}
     proc = subprocess.run(
         [sys.executable, str(RUN), "--sizes", "20k", "--pandas-sizes", "20k", "--out", str(out),
-         "--tmp-dir", str(tmp_path), "--metrics-runs", "2", "--query-runs", "1"],
+         "--tmp-dir", str(tmp_path), "--metrics-runs", "2", "--query-runs", "1", "--edge-cases"],
         capture_output=True, text=True, timeout=170, env=env, cwd=str(tmp_path),
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
@@ -38,5 +39,11 @@ def test_benchmark_smoke(tmp_path):
     assert summ["failed_jobs"] == []
     assert row["mismatches"] == [], json.dumps(row["mismatches"], indent=1, default=str)
     assert row["seamline"]["incremental"]["incremental_vs_full_mismatches"] == []
+    # the adversarial edge-case file (window boundaries, ties, identity links, late arrivals)
+    edge = res["edge_cases"]
+    assert not edge["errors"], edge["errors"]
+    assert edge["failed_jobs"] == []
+    assert edge["mismatches"] == [], json.dumps(edge["mismatches"], indent=1, default=str)
+    assert edge["incremental_vs_full_mismatches"] == [], json.dumps(edge["incremental_vs_full_mismatches"], indent=1)
     # the table was printed
     assert "mismatches" in proc.stdout and "20k" in proc.stdout

@@ -126,9 +126,16 @@ def graph(key: str, figure: Any, title: str | None = None, csv: bool = True, hei
     return html.Div(className="card", children=[
         html.Div(className="card-head", children=head),
         dcc.Graph(id={"type": "graph", "key": name or key}, figure=figure, config={"displaylogo": False, "responsive": True},
-                  style={"height": f"{height}px"} if height else None),
+                  **({"style": {"height": f"{height}px"}} if height else {})),
         html.Div(className="note", children=note) if note else None,
     ])
+
+
+def _fig_height(figure: Any) -> int:
+    try:
+        return int(figure.layout.height or 340)
+    except Exception:
+        return 340
 
 
 def csv_button(key: str) -> html.Button:

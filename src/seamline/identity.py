@@ -26,56 +26,74 @@ class IdentityResult:
     changed_customers: set[str] = field(default_factory=set)
 
 
-def components(a: list[str], b: list[str]) -> dict[str, str]:
-    """Map each node to its component key (pure; the algorithm under test)."""
+def _labels(codes_a, codes_b, n: int):
+    """Connected-component label per node, from integer edge endpoints."""
     import numpy as np
-    import pandas as pd
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(codes_a), dtype=np.int8), (codes_a, codes_b)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def components(a: list[str], b: list[str]) -> dict[str, str]:
+    """Map each node to its component key (pure; the reference for ``resolve``)."""
+    import pandas as pd
 
     if not a:
         return {}
     codes, uniques = pd.factorize(pd.Series(list(a) + list(b), dtype="object"))
-    n = len(uniques)
-    half = len(a)
-    graph = coo_matrix((np.ones(half, dtype=np.int8), (codes[:half], codes[half:])), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
+    labels = _labels(codes[: len(a)], codes[len(a):], len(uniques))
     nodes = pd.DataFrame({"node": uniques, "label": labels})
     nodes["value"] = nodes["node"].str.slice(2)
-    is_cust = nodes["node"].str.startswith("c:")
-    key_any = nodes.groupby("label")["value"].min()
-    key_cust = nodes[is_cust].groupby("label")["value"].min()
-    key = key_any.copy()
-    key.loc[key_cust.index] = key_cust
-    return dict(zip(nodes["node"], key.loc[nodes["label"]].to_numpy()))
+    nodes["rank"] = (~nodes["node"].str.startswith("c:")).astype(int)  # customer ids first
+    best = nodes.sort_values(["label", "rank", "value"]).drop_duplicates("label").set_index("label")["value"]
+    return dict(zip(nodes["node"], best.loc[nodes["label"]].to_numpy()))
 
 
 def resolve(wh: Warehouse) -> IdentityResult:
-    """Recompute identity_map from identity_edges; log the keys that changed."""
-    import pandas as pd
+    """Recompute identity_map from identity_edges; log the keys that changed.
 
-    edges = wh.rows("SELECT a, b FROM identity_edges")
-    mapping = components([e[0] for e in edges], [e[1] for e in edges])
-    new = pd.DataFrame({"ident": list(mapping.keys()), "customer": list(mapping.values())})
-    old = pd.DataFrame(wh.rows("SELECT ident, customer FROM identity_map"), columns=["ident", "customer"])
-    merged = new.merge(old, on="ident", how="outer", suffixes=("", "_old"))
-    changed = merged[merged["customer"].fillna("") != merged["customer_old"].fillna("")]
-    result = IdentityResult(nodes=len(new), customers=new["customer"].nunique(), changed_idents=len(changed))
-    if changed.empty:
-        return result
-    # Customers whose rollup rows must be recomputed: old keys (merged away) and new keys.
-    # A brand-new identifier is not a change of key: its events are new and jobs see them anyway.
-    moved = changed[changed["customer_old"].notna()]
-    affected = set(moved["customer"].dropna()) | set(moved["customer_old"].dropna())
-    result.changed_customers = affected
-    staging = "identity_map_next"
-    wh.command("DROP TABLE IF EXISTS identity_map_next")
+    Python only labels integer-coded nodes (SciPy); keys and the diff with the
+    previous map are computed in ClickHouse.
+    """
+    import pyarrow as pa
+
+    with wh.client() as c:
+        edges = c.query_arrow("SELECT a, b FROM identity_edges")
+    a = edges.column("a").combine_chunks()
+    b = edges.column("b").combine_chunks()
+    enc = pa.concat_arrays([a, b]).dictionary_encode()
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    nodes = enc.dictionary
+    labels = _labels(codes[: len(a)], codes[len(a):], len(nodes)) if len(nodes) else []
+    for t in ("identity_nodes_next", "identity_map_next"):
+        wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
+    wh.command("CREATE TABLE identity_nodes_next (node String, label UInt32) ENGINE = Memory")
     wh.command("CREATE TABLE identity_map_next AS identity_map")
-    if len(new):
-        wh.insert_df(staging, new[["ident", "customer"]])
-    wh.command("EXCHANGE TABLES identity_map AND identity_map_next")
-    wh.command("DROP TABLE IF EXISTS identity_map_next")
-    if affected:
-        now = datetime.now(timezone.utc)
-        wh.insert("identity_changes", [[now, c] for c in sorted(affected)], ["changed_at", "customer"])
-    return result
+    try:
+        if len(nodes):
+            with wh.client() as c:
+                c.insert_arrow("identity_nodes_next", pa.table({"node": nodes, "label": pa.array(labels, pa.uint32())}))
+        wh.command(
+            "INSERT INTO identity_map_next "
+            "SELECT n.node, k.key FROM identity_nodes_next AS n INNER JOIN ("
+            "  SELECT label, if(countIf(startsWith(node, 'c:')) > 0, minIf(substring(node, 3), startsWith(node, 'c:')),"
+            "                   min(substring(node, 3))) AS key"
+            "  FROM identity_nodes_next GROUP BY label) AS k ON k.label = n.label")
+        moved = [r[0] for r in wh.rows(
+            "SELECT DISTINCT arrayJoin([o.customer, n.customer]) FROM identity_map AS o "
+            "INNER JOIN identity_map_next AS n ON o.ident = n.ident WHERE o.customer != n.customer")]
+        added = int(wh.scalar("SELECT count() FROM identity_map_next WHERE ident NOT IN (SELECT ident FROM identity_map)"))
+        customers = int(wh.scalar("SELECT uniqExact(customer) FROM identity_map_next"))
+        result = IdentityResult(nodes=len(nodes), customers=customers, changed_idents=added + len(moved),
+                                changed_customers=set(moved))
+        if added or moved:
+            wh.command("EXCHANGE TABLES identity_map AND identity_map_next")
+        if moved:
+            now = datetime.now(timezone.utc)
+            wh.insert("identity_changes", [[now, c] for c in sorted(moved)], ["changed_at", "customer"])
+        return result
+    finally:
+        for t in ("identity_nodes_next", "identity_map_next"):
+            wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})

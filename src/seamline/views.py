@@ -249,8 +249,40 @@ def kpi_frame(cur: Mapping[str, Any], prev: Mapping[str, Any], targets: Mapping[
                      "change": c["change"], "p_value": c["p_value"], "significant": c["significant"],
                      "better": c["better"], "target": t, "on_target": on_target(k, c["value"], t),
                      "value_text": fmt_kpi(k.kind, c["value"]), "previous_text": fmt_kpi(k.kind, c["previous"]),
-                     "change_text": fmt_change(k.kind, c["change"]), "target_text": fmt_kpi(k.kind, t)})
+                     "change_text": fmt_change(k.kind, c["change"]), "target_text": fmt_kpi(k.kind, t),
+                     "p_text": fmt_p(c["p_value"]) if c["p_value"] is not None else "no test",
+                     "significant_text": ("yes" if c["significant"] else "no") if c["p_value"] is not None else "–"})
     return pd.DataFrame(rows)
+
+
+def retention_fallback(rows: "pd.DataFrame", summary: "pd.DataFrame", target: float | None) -> "pd.DataFrame":
+    """Retention at 90 days over all cohorts (customer-weighted) when the
+    period's own cohort cannot have 90 days of follow-up yet."""
+    rows = rows.copy()
+    if summary is None or summary.empty:
+        return rows
+    ok = summary[summary["survival_90"].notna()]
+    if ok.empty or ok["customers"].sum() == 0:
+        return rows
+    value = float((ok["survival_90"] * ok["customers"]).sum() / ok["customers"].sum())
+    kpi = next(k for k in KPIS if k.key == "retention_90")
+    rows.loc["retention_90", "value"] = value
+    rows.loc["retention_90", "value_text"] = fmt_kpi("pct", value) + " (all cohorts)"
+    rows.loc["retention_90", "on_target"] = on_target(kpi, value, target)
+    rows.loc["retention_90", "change_text"] = "–"
+    return rows
+
+
+def kpi_display(frame: "pd.DataFrame", with_target: bool = True) -> "pd.DataFrame":
+    """The comparison table as people read it."""
+    cols = {"label": "KPI", "value_text": "this period", "previous_text": "previous period", "change_text": "change",
+            "p_text": "p", "significant_text": "significant"}
+    if with_target:
+        cols |= {"target_text": "target"}
+    out = frame[list(cols)].rename(columns=cols)
+    if with_target:
+        out["on target"] = ["yes" if v is True else ("no" if v is False else "–") for v in frame["on_target"]]
+    return out
 
 
 def kpi_has_data(frame: "pd.DataFrame") -> bool:
@@ -474,7 +506,12 @@ def freshness_figure(series: "pd.DataFrame", quantile: str = "p95", target: floa
         fig.add_trace(go.Scatter(x=list(local_series(part["bucket"], tz)), y=list(part[quantile]), name=str(src),
                                  mode="lines", line=dict(color=PALETTE[i % len(PALETTE)], width=1.5)))
     if target is not None:
-        fig.add_hline(y=target, line=dict(color=COLORS["target"], dash="dash"), annotation_text=f"SLO target {fmt_duration(target)}")
+        # annotations on a log axis take log10 coordinates
+        fig.add_hline(y=target, line=dict(color=COLORS["target"], dash="dash"))
+        if target > 0:
+            fig.add_annotation(x=1, xref="paper", xanchor="right", y=math.log10(target), yanchor="bottom",
+                               text=f"SLO target {fmt_duration(target)}", showarrow=False,
+                               font=dict(color="#555", size=11))
 
     def inside(t):
         return t is not None and (start is None or t >= start) and (end is None or t < end)
@@ -521,7 +558,7 @@ def lagdist_figure(df: "pd.DataFrame", title: str = "Lag distribution before vs 
     import plotly.graph_objects as go
 
     if df is None or df.empty:
-        return no_data_figure("Select a regression to compare its lag distribution" if df is not None else NO_DATA)
+        return no_data_figure("Select a regression to compare its lag distribution" if df is None else NO_DATA)
     fig = _fig(title=title, barmode="overlay")
     for phase in ("before", "after"):
         part = df[df["phase"] == phase]

@@ -66,8 +66,8 @@ FROM
             [f_event_id, f_occurred, f_source, f_channel, f_direction, f_type]), ', ') AS missing,
         match(f_occurred, '^[0-9][0-9][0-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])$') AS occ_ok,
         match(f_ingested, '^[0-9][0-9][0-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])$') AS ing_ok,
-        parseDateTime64BestEffortOrNull(f_occurred, 3, 'UTC') AS occurred,
-        parseDateTime64BestEffortOrNull(f_ingested, 3, 'UTC') AS ingested,
+        parseDateTime64BestEffortOrNull(upper(f_occurred), 3, 'UTC') AS occurred,  -- RFC 3339 allows 't' / 'z'
+        parseDateTime64BestEffortOrNull(upper(f_ingested), 3, 'UTC') AS ingested,  -- RFC 3339 allows 't' / 'z'
         if(f_email = '', '', lower(hex(SHA256(concat({salt:String}, ':email:', f_email))))) AS email_hash,
         if(replaceRegexpAll(f_phone_norm, '[^0-9]', '') = '', '',
            lower(hex(SHA256(concat({salt:String}, ':phone:', f_phone_norm))))) AS phone_hash,

@@ -1,0 +1,242 @@
+"""Browser smoke tests: the real server (waitress, chDB, SQLite) in a thread,
+headless Debian Chromium through Playwright.  Self-contained: module-scoped
+fixtures build one data dir from the sample, and one empty data dir."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from urllib.parse import quote
+
+import pytest
+
+from conftest import SCREENSHOTS, ServerThread, build_data_dir
+
+pytestmark = pytest.mark.browser
+
+PAGES = {"/": "overview", "/journeys": "journeys", "/freshness": "freshness", "/effort": "effort",
+         "/retention": "retention", "/incidents": "incidents"}
+BAD_TEXT = ("Traceback", "Something went wrong", "Error loading", "Callback error", "Internal Server Error")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+class Env:
+    """At most one server (one chDB data path) open at a time."""
+
+    def __init__(self):
+        self.server: ServerThread | None = None
+
+    def use(self, data_dir) -> ServerThread:
+        if self.server is not None and self.server.data_dir == data_dir:
+            return self.server
+        self.stop()
+        self.server = ServerThread(data_dir)
+        return self.server
+
+    def restart(self) -> ServerThread:
+        data_dir = self.server.data_dir
+        self.stop()
+        return self.use(data_dir)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+@pytest.fixture(scope="module")
+def env():
+    e = Env()
+    yield e
+    e.stop()
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory, sample_events):
+    d = tmp_path_factory.mktemp("dash-data")
+    build_data_dir(d, sample_events)
+    return d
+
+
+@pytest.fixture(scope="module")
+def empty_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("dash-empty")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    pg.console_errors = []
+    pg.on("console", lambda m: pg.console_errors.append(m.text[:500]) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)[:500]))
+    pg.set_default_timeout(20_000)
+    yield pg
+    context.close()
+
+
+def graph_sel(key: str) -> str:
+    return "[id='" + json.dumps({"key": key, "type": "graph"}, separators=(",", ":")) + "'] .js-plotly-plot"
+
+
+def open_page(pg, url: str):
+    response = pg.goto(url)
+    pg.wait_for_selector(".page h2")
+    pg.wait_for_selector(".js-plotly-plot .main-svg")
+    pg.wait_for_load_state("networkidle")
+    return response
+
+
+def trace_lengths(pg, key: str) -> list[int]:
+    return pg.evaluate("(sel) => document.querySelector(sel).data.map(t => (t.x || []).length)", graph_sel(key))
+
+
+def trace_names(pg, key: str) -> list[str]:
+    return pg.evaluate("(sel) => document.querySelector(sel).data.map(t => t.name || '')", graph_sel(key))
+
+
+def assert_clean(pg):
+    body = pg.inner_text("body")
+    for bad in BAD_TEXT:
+        assert bad not in body, bad
+    assert pg.console_errors == [], pg.console_errors
+
+
+def choose(pg, dropdown_id: str, option: str):
+    pg.click(f"#{dropdown_id}")
+    pg.get_by_role("option", name=option, exact=True).click()
+    pg.keyboard.press("Escape")
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_renders_without_console_errors(env, data_dir, page, path):
+    srv = env.use(data_dir)
+    response = open_page(page, srv.url + path)
+    assert response.status == 200
+    assert page.locator(".js-plotly-plot .main-svg").count() >= 2
+    assert "No data for this selection" not in page.inner_text(".page-body h3, .tiles") if path == "/" else True
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{PAGES[path]}.png"), full_page=True)
+    assert_clean(page)
+
+
+def test_period_and_filter_update_figures_and_url(env, data_dir, page):
+    srv = env.use(data_dir)
+    open_page(page, srv.url + "/journeys")
+    assert max(trace_lengths(page, "journeys.daily")) >= 30
+    choose(page, "ctl-period", "Last 7 days")
+    page.wait_for_url("**period=7d**")
+    page.wait_for_function("(sel) => { const g = document.querySelector(sel); "
+                           "return g && g.data && Math.max(...g.data.map(t => (t.x || []).length)) <= 14 }",
+                           arg=graph_sel("journeys.daily"))
+    before = page.inner_text(graph_sel("journeys.pairs"))
+    choose(page, "ctl-channel", "chat")
+    page.wait_for_url("**channel=chat**")
+    page.wait_for_function("(prev) => document.querySelector(arguments[0]) !== null", arg=before)
+    page.wait_for_load_state("networkidle")
+    assert "period=7d" in page.url
+    page.wait_for_function("(sel) => !!document.querySelector(sel)", arg=graph_sel("journeys.pairs"))
+    assert page.inner_text(graph_sel("journeys.pairs")) != before
+    page.check("#ctl-compare input[type=checkbox]")
+    page.wait_for_url("**compare=1**")
+    page.wait_for_function("(sel) => { const g = document.querySelector(sel); "
+                           "return g && g.data && g.data.some(t => t.name === 'previous period') }",
+                           arg=graph_sel("journeys.daily"))
+    assert_clean(page)
+
+
+def test_shared_url_restores_the_view(env, data_dir, page):
+    srv = env.use(data_dir)
+    url = srv.url + "/freshness?period=custom&from=2026-10-01&to=2026-10-14&source=crm&q=p99&tz=Europe/Berlin"
+    open_page(page, url)
+    assert "2026-10-01 – 2026-10-14" in page.inner_text(".period-note")
+    assert page.is_checked("input[type=radio][value=p99]")
+    assert "crm" in page.inner_text("#ctl-source")
+    assert "Europe/Berlin" in page.inner_text("#ctl-tz")
+    assert trace_names(page, "freshness.series") == ["crm"]
+    assert page.input_value("#ctl-dates input >> nth=0").startswith("2026-10-01")
+    assert_clean(page)
+
+
+def test_csv_download(env, data_dir, page):
+    srv = env.use(data_dir)
+    open_page(page, srv.url + "/journeys?period=30d")
+    with page.expect_download() as info:
+        page.click("[id='" + json.dumps({"key": "journeys.worst", "type": "csv"}, separators=(",", ":")) + "']")
+    text = open(info.value.path(), encoding="utf-8").read()
+    assert text.splitlines()[0].startswith("from_channel,to_channel,transitions")
+    assert len(text.splitlines()) > 1
+    assert_clean(page)
+
+
+def test_incident_review_is_saved_and_survives_a_restart(env, data_dir, page):
+    srv = env.use(data_dir)
+    open_page(page, srv.url + "/incidents?period=90d")
+    page.locator("#incident-table input[type=radio]").first.check()
+    page.wait_for_url("**incident=**")
+    page.wait_for_selector("#review-save")
+    page.wait_for_selector(graph_sel("incidents.timeline") + " .main-svg")
+    assert page.locator("#timeline-table").count() == 1
+    shared = page.url
+    choose(page, "review-status", "investigating")
+    page.fill("#review-owner", "ops-team")
+    page.fill("#review-root-cause", "promo audience not synced with orders")
+    page.click("#review-save")
+    page.wait_for_function("() => document.querySelector('#review-msg').innerText.startsWith('Saved')")
+    assert_clean(page)
+    srv = env.restart()
+    port_url = shared.split("/incidents", 1)[1]
+    open_page(page, srv.url + "/incidents" + port_url)
+    page.wait_for_selector("#review-owner")
+    assert page.input_value("#review-owner") == "ops-team"
+    assert "investigating" in page.inner_text("#review-status")
+    assert page.input_value("#review-root-cause") == "promo audience not synced with orders"
+    assert "investigating" in page.inner_text("#incident-table")
+
+
+HOSTILE = [
+    "/?period=custom&from=2026-10-30&to=2026-09-01",
+    "/journeys?channel=chat'%20OR%201=1--,web&period=7d",
+    "/freshness?source=" + quote("'); DROP TABLE events; --") + "&from=not-a-date&to=2026-13-45",
+    "/effort?topic=" + "x" * 5000 + "&tz=../../etc/passwd&ids=<script>alert(1)</script>",
+    "/retention?period=%00%ff&cohort=\"quoted\"&channel=unknown",
+    "/incidents?incident=" + quote("promo_after_purchase|' OR 1=1 --") + "&rule=nope&from=0001-01-01&to=9999-12-31",
+    "/freshness?regression=" + quote("crm@'; SELECT 1") + "&q=p100",
+    "/journeys?period=custom&from=1900-01-01&to=2099-12-31&compare=yes&compare=no",
+]
+
+
+def test_hostile_urls_give_a_clean_page(env, data_dir, page):
+    srv = env.use(data_dir)
+    for path in HOSTILE:
+        page.console_errors.clear()
+        response = open_page(page, srv.url + path)
+        assert response.status == 200, path
+        assert page.locator(".error-message").count() == 0, path
+        assert_clean(page)
+    with urllib.request.urlopen(srv.url + "/healthz") as r:
+        assert json.load(r)["warehouse"] == "ok"
+
+
+def test_empty_warehouse_shows_no_data_on_every_page(env, empty_dir, page):
+    srv = env.use(empty_dir)
+    for path, name in PAGES.items():
+        page.console_errors.clear()
+        response = page.goto(srv.url + path)
+        assert response.status == 200
+        page.wait_for_selector(".no-data")
+        assert "No data for this selection" in page.inner_text(".page-body")
+        assert_clean(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "empty-incidents.png"), full_page=True)
