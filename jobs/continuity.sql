@@ -10,48 +10,46 @@ SELECT customer, at, prev_at, from_channel, to_channel, event_id, prev_event_id,
        (repeat_info + reauth + transfers) = 0 AS frictionless, repeat_info, reauth, transfers
 FROM
 (
-    SELECT customer, occurred_at AS at, event_id, channel AS to_channel, journey_start,
+    SELECT customer, occurred_at AS at, event_id, channel AS to_channel, journey,
+           fromUnixTimestamp64Milli(journey_start_ms, 'UTC') AS journey_start,
            n_repeat_info AS repeat_info, n_reauth AS reauth, n_transfer AS transfers,
            lagInFrame(toNullable(channel)) OVER w AS from_channel_n,
+           lagInFrame(journey) OVER w AS prev_journey,
            lagInFrame(occurred_at) OVER w AS prev_at,
            lagInFrame(event_id) OVER w AS prev_event_id,
            assumeNotNull(from_channel_n) AS from_channel
     FROM
     (
         SELECT *,
-               min(occurred_at) OVER (PARTITION BY customer, journey ORDER BY ms, event_id
-                                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS journey_start
+               sum(is_new) OVER s AS journey,
+               max(if(is_new, ms, 0)) OVER s AS journey_start_ms
         FROM
         (
-            SELECT *,
-                   sum(gap_ms IS NULL OR gap_ms > {gap_ms:Int64}) OVER (PARTITION BY customer ORDER BY ms, event_id
-                                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS journey
+            SELECT customer, event_id, occurred_at, ms, channel, type, direction,
+                   (ms - lagInFrame(toNullable(ms)) OVER s) AS gap_ms,
+                   gap_ms IS NULL OR gap_ms > {gap_ms:Int64} AS is_new,
+                   countIf(type = 'repeat_info') OVER f AS n_repeat_info,
+                   countIf(type = 'reauth') OVER f AS n_reauth,
+                   countIf(type = 'transfer') OVER f AS n_transfer
             FROM
             (
-                SELECT customer, event_id, occurred_at, ms, channel, type, direction,
-                       ms - lagInFrame(toNullable(ms)) OVER (PARTITION BY customer ORDER BY ms, event_id
-                                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS gap_ms,
-                       countIf(type = 'repeat_info') OVER f AS n_repeat_info,
-                       countIf(type = 'reauth') OVER f AS n_reauth,
-                       countIf(type = 'transfer') OVER f AS n_transfer
-                FROM
-                (
-                    SELECT if(m.customer = '', substring(e.ident, 3), m.customer) AS customer,
-                           e.event_id AS event_id, e.occurred_at AS occurred_at,
-                           toUnixTimestamp64Milli(e.occurred_at) AS ms,
-                           e.channel AS channel, e.type AS type, e.direction AS direction
-                    FROM events AS e
-                    LEFT JOIN identity_map AS m ON e.ident = m.ident
-                    WHERE {full:UInt8} = 1 OR e.ident IN (SELECT ident FROM {scope_idents:Identifier})
-                )
-                WINDOW f AS (PARTITION BY customer ORDER BY ms RANGE BETWEEN CURRENT ROW AND {friction_ms:UInt64} FOLLOWING)
+                SELECT if(m.customer = '', substring(e.ident, 3), m.customer) AS customer,
+                       e.event_id AS event_id, e.occurred_at AS occurred_at,
+                       toUnixTimestamp64Milli(e.occurred_at) AS ms,
+                       e.channel AS channel, e.type AS type, e.direction AS direction
+                FROM events AS e
+                LEFT JOIN identity_map AS m ON e.ident = m.ident
+                WHERE {full:UInt8} = 1 OR e.ident IN (SELECT ident FROM {scope_idents:Identifier})
             )
+            WINDOW f AS (PARTITION BY customer ORDER BY ms RANGE BETWEEN CURRENT ROW AND {friction_ms:UInt64} FOLLOWING),
+                   s AS (PARTITION BY customer ORDER BY ms, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
         )
+        WINDOW s AS (PARTITION BY customer ORDER BY ms, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
     )
     WHERE direction = 'inbound' AND type NOT IN ('repeat_info', 'reauth')
-    WINDOW w AS (PARTITION BY customer, journey ORDER BY ms, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    WINDOW w AS (PARTITION BY customer ORDER BY ms, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 )
-WHERE from_channel_n IS NOT NULL AND from_channel != to_channel;
+WHERE from_channel_n IS NOT NULL AND prev_journey = journey AND from_channel != to_channel;
 
 -- One row per journey, for journey length and the friction mix.
 INSERT INTO journeys

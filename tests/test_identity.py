@@ -151,10 +151,10 @@ def test_late_merge_rekeys_earlier_events(wh, tmp_path):
     load(wh, tmp_path, "a.jsonl", [
         ev("e1", customer_id="c7", email="x@example.com"),
         ev("e2", customer_id="c3", phone="+4930123"),
-        ev("e3", email="x@example.com"),
+        ev("e3", email="x@example.com", anonymous_id="dev"),
     ])
     first = resolve(wh)
-    assert first.customers == 2
+    assert (first.nodes, first.customers) == (5, 2)
     assert customer_of(wh) == {"e1": "c7", "e2": "c3", "e3": "c7"}
 
     # a later event links the email and the phone: both components merge, key c3
@@ -162,8 +162,8 @@ def test_late_merge_rekeys_earlier_events(wh, tmp_path):
     second = resolve(wh)
     assert second.customers == 1
     assert second.changed_customers == {"c3", "c7"}
-    # c:c7 and e:<x> moved from c7 to c3
-    assert second.changed_idents == 2
+    # c:c7, e:<x> and a:dev moved from c7 to c3 (identifiers, not customers, are counted)
+    assert second.changed_idents == 3
     assert sorted(r[0] for r in wh.rows("SELECT customer FROM identity_changes")) == ["c3", "c7"]
     assert customer_of(wh) == {"e1": "c3", "e2": "c3", "e3": "c3", "e4": "c3"}
     assert set(identity_map(wh).values()) == {"c3"}
@@ -182,3 +182,35 @@ def test_a_new_identifier_is_not_a_change_of_key(wh, tmp_path):
     assert result.changed_idents == 1 and result.changed_customers == set()
     assert wh.scalar("SELECT count() FROM identity_changes") == 0
     assert customer_of(wh) == {"e1": "K1", "e2": "new-device"}
+
+
+def test_resolve_agrees_with_the_reference_on_a_random_graph(wh, tmp_path):
+    import random
+
+    rnd = random.Random(42)
+    events, a, b = [], [], []
+    for i in range(80):
+        ids = {}
+        if rnd.random() < 0.3:
+            ids["customer_id"] = f"K{rnd.randrange(12)}"
+        if rnd.random() < 0.6:
+            ids["anonymous_id"] = f"d{rnd.randrange(40)}"
+        if rnd.random() < 0.3:
+            ids["email"] = f"u{rnd.randrange(15)}@example.com"
+        if not ids:
+            ids["anonymous_id"] = f"d{rnd.randrange(40)}"
+        nodes = ([f"c:{ids['customer_id']}"] if "customer_id" in ids else []) + \
+                ([f"a:{ids['anonymous_id']}"] if "anonymous_id" in ids else []) + \
+                ([f"e:{sha('email', ids['email'])}"] if "email" in ids else [])
+        for n in nodes:  # the event's primary identifier is linked to each of its identifiers
+            a.append(nodes[0])
+            b.append(n)
+        events.append(ev(f"r{i}", **ids))
+    # two loads with a resolve in between: the final map must not depend on the path
+    load(wh, tmp_path, "r1.jsonl", events[:40])
+    resolve(wh)
+    load(wh, tmp_path, "r2.jsonl", events[40:])
+    result = resolve(wh)
+    expected = _reference(a, b)
+    assert identity_map(wh) == expected
+    assert (result.nodes, result.customers) == (len(expected), len(set(expected.values())))

@@ -242,7 +242,7 @@ def test_valid_edge_cases_load_normalised(wh, tmp_path):
     assert got["v1"]["ident"] == "c:c1"
 
 
-def test_byte_order_mark_and_crlf_are_not_part_of_the_row(wh, tmp_path):
+def test_bom_crlf_and_gzip_are_sniffed_not_trusted_to_the_name(wh, tmp_path):
     path = tmp_path / "bom.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(json.dumps(ev(f"bom{i}")) for i in range(3)).encode() + b"\r\n")
     assert counts(load(wh, path)) == (3, 3, 0, 0)
@@ -250,6 +250,11 @@ def test_byte_order_mark_and_crlf_are_not_part_of_the_row(wh, tmp_path):
     csv_path.write_bytes(b"\xef\xbb\xbfevent_id,occurred_at,source,channel,direction,type,customer_id\r\n"
                          b"bomc1,2026-03-01T10:00:00Z,web,web,inbound,page_view,c1\r\n")
     assert counts(load(wh, csv_path)) == (1, 1, 0, 0)
+    # gzip content without a .gz name, and a .gz name on plain text: both load
+    (tmp_path / "zipped.jsonl").write_bytes(gzip.compress(json.dumps(ev("sniff1")).encode() + b"\n"))
+    assert counts(load(wh, tmp_path / "zipped.jsonl")) == (1, 1, 0, 0)
+    (tmp_path / "plain.jsonl.gz").write_text(json.dumps(ev("sniff2")) + "\n", encoding="utf-8")
+    assert counts(load(wh, tmp_path / "plain.jsonl.gz")) == (1, 1, 0, 0)
 
 
 # Formats ------------------------------------------------------------------------
@@ -565,17 +570,18 @@ _example = itertools.count()
 def test_read_equals_loaded_plus_duplicates_plus_quarantined(wh, tmp_path, mix, batch_rows):
     n = next(_example)
     prefix = f"h{n}_"  # one database for all examples: ids never collide between examples
-    lines, goods, bads = [], [], 0
+    lines, goods, bad_lines = [], [], []
     for item in mix:
         if item[0] == "good":
             lines.append(json.dumps(ev(f"{prefix}{item[1]}", topic=f"line{len(lines) + 1}")))
             goods.append((item[1], len(lines)))
         elif item[0] == "bad":
             lines.append(BAD_KINDS[item[1]](f"{prefix}{item[2]}"))
-            bads += 1
+            bad_lines.append(len(lines))
         else:
             lines.append("   ")
     path = write_lines(tmp_path / f"mix{n}.jsonl", lines)
+    bads = len(bad_lines)
     if not goods and not bads:
         return  # a blank-only file is a file-level error, tested above
 
@@ -591,8 +597,9 @@ def test_read_equals_loaded_plus_duplicates_plus_quarantined(wh, tmp_path, mix, 
     got = {r[0]: r[1] for r in wh.rows("SELECT event_id, topic FROM events WHERE startsWith(event_id, {p:String})",
                                        {"p": prefix})}
     assert got == {f"{prefix}{k}": f"line{line}" for k, line in first_line.items()}
-    assert wh.scalar("SELECT count() FROM quarantine FINAL WHERE file = {f:String}",
-                     {"f": str(path.resolve())}) == bads
+    # quarantined rows keep their line numbers (blank lines count as lines)
+    assert [r[0] for r in wh.rows("SELECT line FROM quarantine FINAL WHERE file = {f:String} ORDER BY line",
+                                  {"f": str(path.resolve())})] == bad_lines
 
     # loading the same file again: everything good is now a duplicate; quarantine is not doubled
     again = load(wh, path)

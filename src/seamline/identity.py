@@ -84,9 +84,12 @@ def resolve(wh: Warehouse) -> IdentityResult:
         moved = [r[0] for r in wh.rows(
             "SELECT DISTINCT arrayJoin([o.customer, n.customer]) FROM identity_map AS o "
             "INNER JOIN identity_map_next AS n ON o.ident = n.ident WHERE o.customer != n.customer")]
+        moved_idents = int(wh.scalar(
+            "SELECT count() FROM identity_map AS o "
+            "INNER JOIN identity_map_next AS n ON o.ident = n.ident WHERE o.customer != n.customer"))
         added = int(wh.scalar("SELECT count() FROM identity_map_next WHERE ident NOT IN (SELECT ident FROM identity_map)"))
         customers = int(wh.scalar("SELECT uniqExact(customer) FROM identity_map_next"))
-        result = IdentityResult(nodes=len(nodes), customers=customers, changed_idents=added + len(moved),
+        result = IdentityResult(nodes=len(nodes), customers=customers, changed_idents=added + moved_idents,
                                 changed_customers=set(moved))
         if added or moved:
             wh.command("EXCHANGE TABLES identity_map AND identity_map_next")

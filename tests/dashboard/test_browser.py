@@ -143,11 +143,9 @@ def test_period_and_filter_update_figures_and_url(env, data_dir, page):
     before = page.inner_text(graph_sel("journeys.pairs"))
     choose(page, "ctl-channel", "chat")
     page.wait_for_url("**channel=chat**")
-    page.wait_for_function("(prev) => document.querySelector(arguments[0]) !== null", arg=before)
-    page.wait_for_load_state("networkidle")
     assert "period=7d" in page.url
-    page.wait_for_function("(sel) => !!document.querySelector(sel)", arg=graph_sel("journeys.pairs"))
-    assert page.inner_text(graph_sel("journeys.pairs")) != before
+    page.wait_for_function("([sel, prev]) => { const g = document.querySelector(sel); "
+                           "return g && g.innerText !== prev }", arg=[graph_sel("journeys.pairs"), before])
     page.check("#ctl-compare input[type=checkbox]")
     page.wait_for_url("**compare=1**")
     page.wait_for_function("(sel) => { const g = document.querySelector(sel); "
