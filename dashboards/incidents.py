@@ -4,7 +4,7 @@ import dash
 from dash import Input, Output, State, dcc, html, no_update
 
 from seamline import queries, views
-from seamline.app import current_ctx, graph, no_data, page, safe, table
+from seamline.app import URL, current_ctx, graph, no_data, page, safe, table
 
 STATUSES = ("open", "investigating", "resolved", "wont_fix")
 
@@ -90,8 +90,8 @@ def render(ctx, state, known):
 
 
 def register_callbacks(app):
-    @app.callback(Output("url", "search", allow_duplicate=True), Input("incident-table", "selected_row_ids"),
-                  State("url", "search"), prevent_initial_call=True)
+    @app.callback(Output(URL, "search", allow_duplicate=True), Input("incident-table", "selected_row_ids"),
+                  State(URL, "search"), prevent_initial_call=True)
     @safe()
     def select_incident(ids, search):
         if not ids:
@@ -106,7 +106,7 @@ def register_callbacks(app):
 
     @app.callback(Output("review-msg", "children"), Input("review-save", "n_clicks"),
                   State("review-status", "value"), State("review-owner", "value"), State("review-root-cause", "value"),
-                  State("review-notes", "value"), State("url", "search"), prevent_initial_call=True)
+                  State("review-notes", "value"), State(URL, "search"), prevent_initial_call=True)
     @safe(default="Could not save the review (the error was logged).")
     def save_review(n, status, owner, root_cause, notes, search):
         if not n:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import io
 import itertools
 import json
 import random
+import re
 import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -61,11 +63,12 @@ def events_by_id(wh) -> dict[str, dict]:
 
 
 def utc(*args) -> datetime:
-    # chDB returns DateTime64(3, 'UTC') as naive or aware UTC datetimes; compare both ways
+    """A naive UTC datetime (what ``same_time`` compares against)."""
     return datetime(*args)
 
 
 def same_time(value: datetime, expected: datetime) -> bool:
+    # chDB may return DateTime64(3, 'UTC') naive or aware; compare as naive UTC
     if value.tzinfo is not None:
         value = value.astimezone(timezone.utc).replace(tzinfo=None)
     return value == expected
@@ -510,8 +513,6 @@ def test_truncated_gzip_names_file_and_line_and_keeps_rows_before(cli, wh, tmp_p
     assert code == 1
     line = _one_line_error(err)
     assert "cut.jsonl.gz" in line
-    import re
-
     m = re.search(r"line (\d+)", line)
     assert m, line
     first_missing = int(m.group(1))
@@ -530,7 +531,7 @@ def test_corrupt_gzip_is_a_clear_error_not_a_crash(cli, tmp_path):
         for _ in range(5):
             bad[rnd.randrange(100, len(bad) - 100)] ^= rnd.randrange(1, 256)
         try:
-            with gzip.GzipFile(fileobj=__import__("io").BytesIO(bytes(bad))) as fh:
+            with gzip.GzipFile(fileobj=io.BytesIO(bytes(bad))) as fh:
                 for _ in fh:
                     pass
         except zlib.error:

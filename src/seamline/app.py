@@ -31,6 +31,8 @@ log = logging.getLogger("seamline.dashboard")
 
 PAGES = (("/", "Overview"), ("/journeys", "Journeys"), ("/freshness", "Freshness"), ("/effort", "Effort"),
          ("/retention", "Retention"), ("/incidents", "Incidents"))
+# Dash pages' own location: writing its search re-renders the page from the URL
+URL = "_pages_location"
 GLOBAL_KEYS = ("period", "from", "to", "compare", "channel", "source", "topic", "tz", "ids")
 FRIENDLY_ERROR = "Something went wrong while preparing this view. The error was logged; try another selection."
 
@@ -213,7 +215,6 @@ def safe(default: Any = no_update) -> Callable:
 # --------------------------------------------------------------------------
 def _shell() -> html.Div:
     return html.Div(className="shell", children=[
-        dcc.Location(id="url", refresh=False),
         dcc.Download(id="download"),
         html.Header(className="topbar", children=[
             html.Span("Seamline", className="brand"),
@@ -229,12 +230,12 @@ def _shell() -> html.Div:
 
 def _register_shared_callbacks(app: dash.Dash) -> None:
     @app.callback(
-        Output("url", "search"),
+        Output(URL, "search"),
         Input("ctl-period", "value"), Input("ctl-dates", "start_date"), Input("ctl-dates", "end_date"),
         Input("ctl-compare", "value"), Input("ctl-channel", "value"), Input("ctl-source", "value"),
         Input("ctl-topic", "value"), Input("ctl-tz", "value"), Input("ctl-ids", "value"),
         Input({"type": "param", "name": ALL}, "value"),
-        DState({"type": "param", "name": ALL}, "id"), DState("url", "search"),
+        DState({"type": "param", "name": ALL}, "id"), DState(URL, "search"),
         prevent_initial_call=True,
     )
     @safe()
@@ -261,8 +262,10 @@ def _register_shared_callbacks(app: dash.Dash) -> None:
                 q[key] = ",".join(str(v) for v in value)
             else:
                 q.pop(key, None)
-        if tz:
+        if tz and tz != current_ctx().settings.display_timezone:
             q["tz"] = tz
+        else:
+            q.pop("tz", None)
         for pid, value in zip(pids or [], pvalues or []):
             name = pid.get("name")
             if value in (None, "", []):
@@ -278,7 +281,7 @@ def _register_shared_callbacks(app: dash.Dash) -> None:
 
     @app.callback(
         [Output(f"nav-{path.strip('/') or 'overview'}", "href") for path, _ in PAGES],
-        Input("url", "search"),
+        Input(URL, "search"),
     )
     @safe(default=lambda: [p for p, _ in PAGES])
     def nav_links(search):
@@ -291,7 +294,7 @@ def _register_shared_callbacks(app: dash.Dash) -> None:
     @app.callback(
         Output("download", "data"),
         Input({"type": "csv", "key": ALL}, "n_clicks"),
-        DState("url", "search"), DState("url", "pathname"),
+        DState(URL, "search"), DState(URL, "pathname"),
         prevent_initial_call=True,
     )
     @safe()

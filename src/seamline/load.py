@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import sys
 import time
 import uuid
@@ -271,6 +272,7 @@ def load_file(wh: Warehouse, path: str | Path, salt: str, batch_rows: int = 200_
     try:
         with _Staging(wh) as st:
             batch: list[Row] = []
+            batch_no = itertools.count(1)
 
             def flush() -> None:
                 if not batch:
@@ -279,7 +281,7 @@ def load_file(wh: Warehouse, path: str | Path, salt: str, batch_rows: int = 200_
                 with wh.client() as c:
                     c.insert(st.stage, [list(lines), list(docs), list(raws)],
                              column_names=["line", "doc", "raw"], column_oriented=True)
-                _process_batch(wh, st, parse_sql, salt, load_id, file_key, report)
+                _process_batch(wh, st, parse_sql, salt, f"{load_id}-{next(batch_no):06d}", file_key, report)
                 batch.clear()
                 st.truncate()
 

@@ -98,18 +98,20 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                 crash_after: str | None) -> RunResult:
     started = datetime.now(timezone.utc)
     run_id = md.start_run(job.name, full)
-    scope_t, idents_t = f"_scope_{job.name}", f"_scope_idents_{job.name}"
+    scope_t, idents_t, batches_t = (f"_scope_{job.name}", f"_scope_idents_{job.name}", f"_scope_batches_{job.name}")
     try:
         watermark = md.watermark(job.name)
         full_mode = full or watermark is None
-        since = (watermark - timedelta(minutes=settings.lookback_minutes)) if watermark else None
+        lookback = timedelta(minutes=settings.lookback_minutes)
+        # Batches this run covers: for a full run every batch loaded so far (only
+        # those inside the look-back need recording); else the unseen ones.
+        new_batches = _prepare_batches(wh, job, batches_t, (started if full_mode else watermark) - lookback,
+                                       exclude_seen=not full_mode)
         if job.scope == "global":
-            if not full_mode and not _has_new_events(wh, since):
-                rows, scope = 0, 0
-            else:
-                rows, scope = job.run(wh, settings, full_mode), None
+            rows = job.run(wh, settings, full_mode) if (full_mode or new_batches) else 0
+            scope = None
         else:
-            scope = _prepare_scope(wh, job, scope_t, idents_t, since, full_mode)
+            scope = _prepare_scope(wh, job, scope_t, idents_t, batches_t, full_mode, watermark)
             if full_mode:
                 for table in job.outputs + job.extra_outputs:
                     wh.command("TRUNCATE TABLE {t:Identifier}", {"t": table})
@@ -125,6 +127,8 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                     wh.run_script(sql_text("seamline.jobs", name), base | params)
                     _maybe_crash(crash_after, "statement")
             rows = sum(int(wh.scalar("SELECT count() FROM {t:Identifier}", {"t": t}) or 0) for t in job.outputs)
+        wh.command("INSERT INTO job_batches SELECT {job:String}, batch, now64(3) FROM {b:Identifier}",
+                   {"job": job.name, "b": batches_t})
         md.finish_run(run_id, "success", rows=rows, scope=scope, watermark=started)
         seconds = (datetime.now(timezone.utc) - started).total_seconds()
         return RunResult(job.name, "success", full_mode, scope, rows, round(seconds, 3))
@@ -136,7 +140,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
         seconds = (datetime.now(timezone.utc) - started).total_seconds()
         return RunResult(job.name, "failed", full, seconds=round(seconds, 3), error=err.splitlines()[0][:500])
     finally:
-        for t in (scope_t, idents_t):
+        for t in (scope_t, idents_t, batches_t):
             try:
                 wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
             except Exception:
@@ -152,30 +156,44 @@ def _maybe_crash(crash_after: str | None, phase: str) -> None:
         raise SimulatedCrash(phase)
 
 
-def _has_new_events(wh: Warehouse, since: datetime | None) -> bool:
-    if since is None:
-        return True
-    return bool(wh.scalar("SELECT count() > 0 FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')}",
-                          {"since": since}))
+def _prepare_batches(wh: Warehouse, job: Job, batches_t: str, since: datetime, exclude_seen: bool) -> int:
+    wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": batches_t})
+    wh.command(f"CREATE TABLE {quote_ident(batches_t)} (batch String) ENGINE = Memory")
+    wh.command(
+        "INSERT INTO {b:Identifier} SELECT DISTINCT load_id FROM events "
+        "WHERE loaded_at > {since:DateTime64(3, 'UTC')} AND ({all:UInt8} = 1 OR load_id NOT IN "
+        "  (SELECT batch FROM job_batches WHERE job = {job:String}))",
+        {"b": batches_t, "since": since, "job": job.name, "all": int(not exclude_seen)})
+    return int(wh.scalar("SELECT count() FROM {b:Identifier}", {"b": batches_t}) or 0)
 
 
-def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, idents_t: str, since: datetime | None,
-                   full_mode: bool) -> int | None:
+def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, idents_t: str, batches_t: str,
+                   full_mode: bool, watermark: datetime | None) -> int | None:
     key_type = "DateTime('UTC')" if job.scope == "hour" else "String"
     for t, cols in ((scope_t, f"key {key_type}"), (idents_t, "ident String")):
         wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
         wh.command(f"CREATE TABLE {quote_ident(t)} ({cols}) ENGINE = Memory")
     if full_mode:
         return None
-    p = {"scope": scope_t, "idents": idents_t, "since": since}
+    p = {"scope": scope_t, "idents": idents_t, "batches": batches_t, "watermark": watermark,
+         "since": _oldest_batch_time(wh, batches_t)}
     if job.scope == "hour":
         wh.command(
             "INSERT INTO {scope:Identifier} SELECT DISTINCT toDateTime(toStartOfHour(occurred_at), 'UTC') "
-            "FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')}", p)
+            "FROM events WHERE loaded_at >= {since:DateTime64(3, 'UTC')} "
+            "AND load_id IN (SELECT batch FROM {batches:Identifier})", p)
     else:
         wh.command(sql_text("seamline.sql", "scope_customers"), p)
         wh.command(
             "INSERT INTO {idents:Identifier} "
             "SELECT ident FROM identity_map WHERE customer IN (SELECT key FROM {scope:Identifier}) "
-            "UNION DISTINCT SELECT ident FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')}", p)
+            "UNION DISTINCT SELECT ident FROM events WHERE loaded_at >= {since:DateTime64(3, 'UTC')} "
+            "AND load_id IN (SELECT batch FROM {batches:Identifier})", p)
     return int(wh.scalar("SELECT count() FROM {scope:Identifier}", p) or 0)
+
+
+def _oldest_batch_time(wh: Warehouse, batches_t: str) -> datetime:
+    """Lower bound of loaded_at over the scope's batches (prunes with the minmax index)."""
+    value = wh.scalar("SELECT min(loaded_at) FROM events WHERE load_id IN (SELECT batch FROM {b:Identifier})",
+                      {"b": batches_t})
+    return value if value and value.year > 1970 else datetime.now(timezone.utc)

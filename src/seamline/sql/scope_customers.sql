@@ -1,15 +1,21 @@
 -- Customers an incremental customer-scoped run must recompute: those with
--- events loaded since {since}, and those whose identity key changed since
--- then (both the merged-away and the surviving key).
+-- events in the run's new load batches, and those whose identity key changed
+-- since the job's last successful run started (both the merged-away and the
+-- surviving key).
 INSERT INTO {scope:Identifier}
 SELECT DISTINCT key FROM
 (
     SELECT if(m.customer = '', substring(n.ident, 3), m.customer) AS key
-    FROM (SELECT DISTINCT ident FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')}) AS n
+    FROM (
+        SELECT DISTINCT ident FROM events
+        WHERE loaded_at >= {since:DateTime64(3, 'UTC')} AND load_id IN (SELECT batch FROM {batches:Identifier})
+    ) AS n
     LEFT JOIN (
         SELECT ident, customer FROM identity_map
-        WHERE ident IN (SELECT ident FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')})
+        WHERE ident IN (SELECT ident FROM events WHERE loaded_at >= {since:DateTime64(3, 'UTC')}
+                                                   AND load_id IN (SELECT batch FROM {batches:Identifier}))
     ) AS m ON m.ident = n.ident
     UNION ALL
-    SELECT customer AS key FROM identity_changes WHERE changed_at > {since:DateTime64(3, 'UTC')}
+    SELECT customer AS key FROM identity_changes
+    WHERE changed_at >= {watermark:DateTime64(3, 'UTC')}
 )

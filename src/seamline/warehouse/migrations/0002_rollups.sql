@@ -157,3 +157,4 @@ CREATE TABLE IF NOT EXISTS incidents
 )
 ENGINE = ReplacingMergeTree(detected_at)
 ORDER BY (rule, message_event_id);
+
