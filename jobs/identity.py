@@ -1,10 +1,10 @@
 from seamline.jobdef import Job
 
 
-def _run(wh, settings, full):
+def _run(wh, settings, full, batches):
     from seamline.identity import resolve
 
-    return resolve(wh).changed_idents
+    return resolve(wh, None if full else batches).changed_idents
 
 
 JOB = Job(

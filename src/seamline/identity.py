@@ -51,52 +51,77 @@ def components(a: list[str], b: list[str]) -> dict[str, str]:
     return dict(zip(nodes["node"], best.loc[nodes["label"]].to_numpy()))
 
 
-def resolve(wh: Warehouse) -> IdentityResult:
-    """Recompute identity_map from identity_edges; log the keys that changed.
+def resolve(wh: Warehouse, batches: str | None = None) -> IdentityResult:
+    """Update identity_map from identity_edges; log the keys that changed.
+
+    With ``batches`` (a table of new load batch ids) only the components
+    touched by those batches' identifiers are relabelled: components only ever
+    merge, and every edge of a component starts at one of its own nodes, so
+    the sub-graph of the touched customers' identifiers is closed.  Without
+    it, the whole graph is relabelled and swapped in atomically.
 
     Python only labels integer-coded nodes (SciPy); keys and the diff with the
     previous map are computed in ClickHouse.
     """
-    import pyarrow as pa
-
-    with wh.client() as c:
-        edges = c.query_arrow("SELECT a, b FROM identity_edges")
-    a = edges.column("a").combine_chunks()
-    b = edges.column("b").combine_chunks()
-    enc = pa.concat_arrays([a, b]).dictionary_encode()
-    codes = enc.indices.to_numpy(zero_copy_only=False)
-    nodes = enc.dictionary
-    labels = _labels(codes[: len(a)], codes[len(a):], len(nodes)) if len(nodes) else []
-    for t in ("identity_nodes_next", "identity_map_next"):
+    tmp = ("identity_nodes_next", "identity_map_next", "identity_sub")
+    for t in tmp:
         wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
     wh.command("CREATE TABLE identity_nodes_next (node String, label UInt32) ENGINE = Memory")
     wh.command("CREATE TABLE identity_map_next AS identity_map")
     try:
-        if len(nodes):
-            with wh.client() as c:
-                c.insert_arrow("identity_nodes_next", pa.table({"node": nodes, "label": pa.array(labels, pa.uint32())}))
-        wh.command(
-            "INSERT INTO identity_map_next "
-            "SELECT n.node, k.key FROM identity_nodes_next AS n INNER JOIN ("
-            "  SELECT label, if(countIf(startsWith(node, 'c:')) > 0, minIf(substring(node, 3), startsWith(node, 'c:')),"
-            "                   min(substring(node, 3))) AS key"
-            "  FROM identity_nodes_next GROUP BY label) AS k ON k.label = n.label")
-        moved = [r[0] for r in wh.rows(
-            "SELECT DISTINCT arrayJoin([o.customer, n.customer]) FROM identity_map AS o "
-            "INNER JOIN identity_map_next AS n ON o.ident = n.ident WHERE o.customer != n.customer")]
-        moved_idents = int(wh.scalar(
-            "SELECT count() FROM identity_map AS o "
-            "INNER JOIN identity_map_next AS n ON o.ident = n.ident WHERE o.customer != n.customer"))
+        if batches is None:
+            n = _label_into_next(wh, "SELECT a, b FROM identity_edges", {})
+        else:
+            wh.command("CREATE TABLE identity_sub (ident String) ENGINE = Memory")
+            wh.command(
+                "INSERT INTO identity_sub SELECT DISTINCT b FROM identity_edges WHERE a IN "
+                "(SELECT DISTINCT ident FROM events WHERE load_id IN (SELECT batch FROM {batches:Identifier}))",
+                {"batches": batches})
+            wh.command(
+                "INSERT INTO identity_sub SELECT ident FROM identity_map WHERE customer IN "
+                "(SELECT customer FROM identity_map WHERE ident IN (SELECT ident FROM identity_sub))")
+            n = _label_into_next(wh, "SELECT a, b FROM identity_edges WHERE a IN (SELECT ident FROM identity_sub)", {})
+        diff = "FROM identity_map AS o INNER JOIN identity_map_next AS x ON o.ident = x.ident WHERE o.customer != x.customer"
+        moved = [r[0] for r in wh.rows(f"SELECT DISTINCT arrayJoin([o.customer, x.customer]) {diff}")]
+        moved_idents = int(wh.scalar(f"SELECT count() {diff}"))
         added = int(wh.scalar("SELECT count() FROM identity_map_next WHERE ident NOT IN (SELECT ident FROM identity_map)"))
-        customers = int(wh.scalar("SELECT uniqExact(customer) FROM identity_map_next"))
-        result = IdentityResult(nodes=len(nodes), customers=customers, changed_idents=added + moved_idents,
-                                changed_customers=set(moved))
         if added or moved:
-            wh.command("EXCHANGE TABLES identity_map AND identity_map_next")
+            if batches is None:
+                wh.command("EXCHANGE TABLES identity_map AND identity_map_next")
+            else:
+                wh.command("DELETE FROM identity_map WHERE ident IN (SELECT ident FROM identity_map_next)")
+                wh.command("INSERT INTO identity_map SELECT * FROM identity_map_next")
         if moved:
             now = datetime.now(timezone.utc)
             wh.insert("identity_changes", [[now, c] for c in sorted(moved)], ["changed_at", "customer"])
-        return result
+        customers = int(wh.scalar("SELECT uniqExact(customer) FROM identity_map"))
+        return IdentityResult(nodes=n, customers=customers, changed_idents=added + moved_idents,
+                              changed_customers=set(moved))
     finally:
-        for t in ("identity_nodes_next", "identity_map_next"):
+        for t in tmp:
             wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
+
+
+def _label_into_next(wh: Warehouse, edges_sql: str, params: dict) -> int:
+    """Label the nodes of the given edges and write (ident, key) to identity_map_next."""
+    import pyarrow as pa
+
+    with wh.client() as c:
+        edges = c.query_arrow(edges_sql, parameters=params)
+    a = edges.column("a").combine_chunks()
+    b = edges.column("b").combine_chunks()
+    enc = pa.concat_arrays([a, b]).dictionary_encode()
+    nodes = enc.dictionary
+    if not len(nodes):
+        return 0
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    labels = _labels(codes[: len(a)], codes[len(a):], len(nodes))
+    with wh.client() as c:
+        c.insert_arrow("identity_nodes_next", pa.table({"node": nodes, "label": pa.array(labels, pa.uint32())}))
+    wh.command(
+        "INSERT INTO identity_map_next "
+        "SELECT n.node, k.key FROM identity_nodes_next AS n INNER JOIN ("
+        "  SELECT label, if(countIf(startsWith(node, 'c:')) > 0, minIf(substring(node, 3), startsWith(node, 'c:')),"
+        "                   min(substring(node, 3))) AS key"
+        "  FROM identity_nodes_next GROUP BY label) AS k ON k.label = n.label")
+    return len(nodes)

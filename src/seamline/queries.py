@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 PRESETS = {"7d": 7, "30d": 30, "90d": 90}
 DEFAULT_PRESET = "30d"
 MAX_SPAN_DAYS = 3 * 366
-MIN_YEAR, MAX_YEAR = 2000, 2100
+MIN_YEAR, MAX_YEAR = 1900, 2200
 MAX_VALUE_LEN = 256
 MAX_LIST = 50
 TIMEZONES = ("UTC", "Europe/London", "Europe/Berlin", "America/New_York", "America/Chicago",
@@ -227,6 +227,9 @@ def parse_state(params: Mapping[str, Any], known: Known, default_tz: str = "UTC"
                 d_to = max(d_to, d_from)
             if d_from is None:
                 d_from = d_to - timedelta(days=PRESETS[DEFAULT_PRESET] - 1)
+            if known.first_at is not None:  # clamp into the data's range
+                lo, hi = known.first_at.date(), end_day - timedelta(days=1)
+                d_from, d_to = min(max(d_from, lo), hi), min(max(d_to, lo), hi)
             if (d_to - d_from).days + 1 > MAX_SPAN_DAYS:
                 d_from = d_to - timedelta(days=MAX_SPAN_DAYS - 1)
             start, end = _utc(d_from), _utc(d_to + timedelta(days=1))

@@ -108,7 +108,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
         new_batches = _prepare_batches(wh, job, batches_t, (started if full_mode else watermark) - lookback,
                                        exclude_seen=not full_mode)
         if job.scope == "global":
-            rows = job.run(wh, settings, full_mode) if (full_mode or new_batches) else 0
+            rows = job.run(wh, settings, full_mode, batches_t) if (full_mode or new_batches) else 0
             scope = None
         else:
             scope = _prepare_scope(wh, job, scope_t, idents_t, batches_t, full_mode, watermark)
