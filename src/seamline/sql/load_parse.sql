@@ -1,6 +1,7 @@
 -- Parse and validate one staged batch of raw rows (SPEC §1) into {parsed}.
 -- Every row gets a `reason`: '' when valid, else why it goes to quarantine.
--- Parameters: {stage:Identifier}, {parsed:Identifier}, {salt:String}, {load_time:DateTime64(3)}
+-- Parameters: {stage:Identifier} rows with {lo} <= line < {hi}, {parsed:Identifier}, {salt:String},
+-- {load_time:DateTime64(3)}
 INSERT INTO {parsed:Identifier}
 SELECT
     line,
@@ -45,7 +46,8 @@ FROM
         -- CSV/Parquet rows the reader rejected arrive as ["reason"] with their original text
         if(raw != '' AND is_json AND JSONType(doc) = 'Array', JSONExtractString(doc, 1), '') AS loader_reason,
         JSONExtractKeysAndValuesRaw(if(is_obj, doc, '{}')) AS kv,
-        mapFromArrays(kv.1, arrayMap(v -> multiIf(startsWith(v, '"'), JSONExtractString(v),
+        mapFromArrays(kv.1, arrayMap(v -> multiIf(startsWith(v, '"') AND position(v, '\\') = 0, substring(v, 2, length(v) - 2),
+                                                  startsWith(v, '"'), JSONExtractString(v),
                                                   v = 'null' OR startsWith(v, '{') OR startsWith(v, '['), '', v), kv.2)) AS f,
         trimBoth(f['event_id']) AS f_event_id,
         trimBoth(f['occurred_at']) AS f_occurred,
@@ -77,12 +79,14 @@ FROM
                 phone_hash != '', concat('p:', phone_hash), '') AS ident,
         arrayFirst(t -> t.1 = 'attrs', kv).2 AS attrs_raw,
         CAST(if(startsWith(attrs_raw, '{'),
-                arrayMap(t -> (t.1, if(startsWith(t.2, '"'), JSONExtractString(t.2), t.2)),
+                arrayMap(t -> (t.1, multiIf(startsWith(t.2, '"') AND position(t.2, '\\') = 0, substring(t.2, 2, length(t.2) - 2),
+                                            startsWith(t.2, '"'), JSONExtractString(t.2), t.2)),
                          arrayFilter(t -> t.2 != 'null', JSONExtractKeysAndValuesRaw(attrs_raw))),
                 []), 'Map(String, String)') AS attrs,
         toFloat64OrNull(trimBoth(attrs['ces'])) AS ces_num,
         ces_num IS NOT NULL AND ces_num = floor(ces_num) AND ces_num BETWEEN 1 AND 7 AS ces_ok
     FROM {stage:Identifier}
+    WHERE line >= {lo:UInt64} AND line < {hi:UInt64}
 );
 
 -- The rows that are valid and new: first occurrence in the batch, and not

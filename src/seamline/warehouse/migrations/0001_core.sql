@@ -48,7 +48,7 @@ ENGINE = ReplacingMergeTree
 ORDER BY (a, b);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS identity_edges_mv TO identity_edges AS
-SELECT ident AS a, arrayJoin(arrayDistinct(arrayFilter(x -> x != '', [
+SELECT DISTINCT ident AS a, arrayJoin(arrayDistinct(arrayFilter(x -> x != '', [
     ident,
     if(customer_id = '', '', concat('c:', customer_id)),
     if(anonymous_id = '', '', concat('a:', anonymous_id)),

@@ -1,0 +1,72 @@
+"""The waitress server: loopback by default, auth when exposed, /healthz."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import ServerThread
+from seamline.config import Settings
+from seamline.serve import ServeError, check_auth, is_loopback, make_server
+
+
+def test_loopback_detection():
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5") and not is_loopback("example.com")
+
+
+def test_non_loopback_host_is_refused_without_auth(tmp_path):
+    with pytest.raises(ServeError, match="SEAMLINE_AUTH_PASSWORD"):
+        make_server(Settings(data_dir=tmp_path), host="0.0.0.0", port=0, scheduler=False)
+
+
+def test_check_auth_basic_and_bearer():
+    s = Settings(auth_password="pw", auth_token="tok")
+    basic = "Basic " + base64.b64encode(b"seamline:pw").decode()
+    assert check_auth(s, basic)
+    assert check_auth(s, "Bearer tok")
+    assert not check_auth(s, "Bearer nope")
+    assert not check_auth(s, "Basic " + base64.b64encode(b"other:pw").decode())
+    assert not check_auth(s, None)
+    assert check_auth(Settings(), None)
+
+
+def _get(url, headers=None):
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_auth_is_enforced_on_every_request_and_healthz_reports(tmp_path):
+    srv = ServerThread(tmp_path, auth_password="s3cret", auth_user="ops")
+    try:
+        status, body = _get(srv.url + "/healthz")
+        assert status == 200
+        health = json.loads(body)
+        assert health["warehouse"] == "ok" and health["metadata"] == "ok" and health["jobs"] == {}
+        assert _get(srv.url + "/")[0] == 401
+        assert _get(srv.url + "/_dash-layout")[0] == 401
+        ok = {"Authorization": "Basic " + base64.b64encode(b"ops:s3cret").decode()}
+        status, body = _get(srv.url + "/incidents", ok)
+        assert status == 200 and b"<script" in body
+        assert _get(srv.url + "/", {"Authorization": "Basic " + base64.b64encode(b"ops:wrong").decode()})[0] == 401
+    finally:
+        srv.stop()
+
+
+def test_server_starts_the_scheduler_in_process(tmp_path):
+    srv = ServerThread(tmp_path, scheduler=True)
+    try:
+        sched = srv.server.scheduler
+        assert sched is not None and sched.running
+        assert {j.id for j in sched.get_jobs()} >= {"seamline:freshness", "seamline:incidents"}
+    finally:
+        srv.stop()
+    assert not srv.server.scheduler.running
