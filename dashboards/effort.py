@@ -35,7 +35,9 @@ def render(ctx, state, known):
     calib_note = ("Effort model unavailable for this selection: showing observed CES only."
                   if calib is None or calib.empty else
                   f"Ridge model on the period's friction counts per customer; cross-validated MAE "
-                  f"{views.fmt_num(calib.attrs.get('cv_mae'), 2)}.")
+                  f"{views.fmt_num(calib.attrs.get('cv_mae'), 2)}."
+                  + (f" Observed CES {views.fmt_num(calib.attrs['observed_mean'], 2)}, adjusted for non-response "
+                     f"{views.fmt_num(calib.attrs['adjusted_mean'], 2)}." if calib.attrs.get("adjusted_mean") else ""))
     rep = queries.repeat_by_topic(ctx, state)
     return [
         html.Div(className="grid2", children=[

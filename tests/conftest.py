@@ -65,3 +65,26 @@ def wh(ctx):
 @pytest.fixture
 def md(ctx):
     return ctx.md
+
+
+@pytest.fixture
+def cli(settings, monkeypatch, capsys):
+    """Run ``seamline.cli.main`` in-process against the test's warehouse and metadata DB
+    (a subprocess cannot open the embedded engine this process holds)."""
+    from seamline.cli import main
+
+    monkeypatch.setenv("SEAMLINE_WAREHOUSE", settings.warehouse)
+    monkeypatch.setenv("SEAMLINE_WAREHOUSE_DATABASE", settings.warehouse_database)
+    monkeypatch.setenv("SEAMLINE_METADATA_URL", settings.metadata_url)
+    monkeypatch.setenv("SEAMLINE_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("SEAMLINE_HASH_SALT", settings.hash_salt)
+    monkeypatch.setenv("SEAMLINE_CONFIG", str(settings.data_dir / "no-such-seamline.toml"))
+    monkeypatch.delenv("SEAMLINE_DEBUG", raising=False)
+
+    def run(*argv) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -19,24 +19,6 @@ BASE = {"occurred_at": "2026-03-01T10:00:00.000Z", "source": "web", "channel": "
         "direction": "inbound", "type": "page_view", "customer_id": "c1"}
 
 
-@pytest.fixture
-def cli(settings, monkeypatch, capsys):
-    monkeypatch.setenv("SEAMLINE_WAREHOUSE", settings.warehouse)
-    monkeypatch.setenv("SEAMLINE_WAREHOUSE_DATABASE", settings.warehouse_database)
-    monkeypatch.setenv("SEAMLINE_METADATA_URL", settings.metadata_url)
-    monkeypatch.setenv("SEAMLINE_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("SEAMLINE_HASH_SALT", settings.hash_salt)
-    monkeypatch.setenv("SEAMLINE_CONFIG", str(settings.data_dir / "no-such-seamline.toml"))
-    monkeypatch.delenv("SEAMLINE_DEBUG", raising=False)
-
-    def run(*argv) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main([str(a) for a in argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
 
 def _one_line_error(err: str) -> str:
     lines = [line for line in err.splitlines() if line.strip()]

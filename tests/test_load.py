@@ -19,10 +19,8 @@ import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from seamline.cli import main
 from seamline.load import load_file
 
 DROP = object()  # marks a field to leave out of an event
@@ -73,25 +71,6 @@ def same_time(value: datetime, expected: datetime) -> bool:
         value = value.astimezone(timezone.utc).replace(tzinfo=None)
     return value == expected
 
-
-@pytest.fixture
-def cli(settings, monkeypatch, capsys):
-    """Run ``seamline.cli.main`` in-process against the test's warehouse and metadata DB."""
-    monkeypatch.setenv("SEAMLINE_WAREHOUSE", settings.warehouse)
-    monkeypatch.setenv("SEAMLINE_WAREHOUSE_DATABASE", settings.warehouse_database)
-    monkeypatch.setenv("SEAMLINE_METADATA_URL", settings.metadata_url)
-    monkeypatch.setenv("SEAMLINE_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("SEAMLINE_HASH_SALT", settings.hash_salt)
-    monkeypatch.setenv("SEAMLINE_CONFIG", str(settings.data_dir / "no-such-seamline.toml"))
-    monkeypatch.delenv("SEAMLINE_DEBUG", raising=False)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main([str(a) for a in argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 # Duplicates -------------------------------------------------------------------

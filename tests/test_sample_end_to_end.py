@@ -7,27 +7,12 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 
-from seamline.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "events.jsonl.gz"
 PLANTED = json.loads((ROOT / "sample_data" / "events.planted.json").read_text("utf-8"))
 
-
-@pytest.fixture
-def cli(settings, monkeypatch, capsys):
-    monkeypatch.setenv("SEAMLINE_WAREHOUSE", settings.warehouse)
-    monkeypatch.setenv("SEAMLINE_WAREHOUSE_DATABASE", settings.warehouse_database)
-    monkeypatch.setenv("SEAMLINE_METADATA_URL", settings.metadata_url)
-    monkeypatch.setenv("SEAMLINE_DATA_DIR", str(settings.data_dir))
-
-    def run(*args):
-        code = main(list(args))
-        out = capsys.readouterr()
-        return code, out.out, out.err
-    return run
 
 
 def test_sample_load_jobs_metrics_regressions(cli):

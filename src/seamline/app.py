@@ -127,8 +127,8 @@ def graph(key: str, figure: Any, title: str | None = None, csv: bool = True, hei
         head.append(csv_button(key))
     return html.Div(className="card", children=[
         html.Div(className="card-head", children=head),
-        dcc.Graph(id={"type": "graph", "key": name or key}, figure=figure, config={"displaylogo": False, "responsive": True},
-                  **({"style": {"height": f"{height}px"}} if height else {})),
+        dcc.Graph(id={"type": "graph", "key": name or key}, figure=figure, config={"displaylogo": False},
+                  style={"height": f"{height or _fig_height(figure)}px", "width": "100%"}),
         html.Div(className="note", children=note) if note else None,
     ])
 

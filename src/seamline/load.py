@@ -268,7 +268,6 @@ def load_file(wh: Warehouse, path: str | Path, salt: str, batch_rows: int = 200_
     bar = Progress(path.name, size, progress)
     parse_sql = split_statements(sql_text("seamline.sql", "load_parse"))
     start_ts = datetime.now(timezone.utc)
-    line_no = 0
     batch_no = itertools.count(1)
     try:
         with _Staging(wh) as st:

@@ -104,6 +104,8 @@ def known_values(wh: "Warehouse", settings: "Settings", fresh: bool = False) -> 
 def clear_cache() -> None:
     with _known_lock:
         _known_cache.clear()
+    with _memo_lock:
+        _memo.clear()
 
 
 # --------------------------------------------------------------------------
@@ -324,6 +326,39 @@ class Ctx:
     md: "Metadata"
 
 
+_memo: dict[tuple, tuple[float, Any]] = {}
+_memo_lock = threading.Lock()
+MEMO_TTL_S = 60.0
+MEMO_MAX = 256
+
+
+def memo(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Cache a rollup query per (view state, last successful job run) for a
+    minute: rollups only change when a job finishes, so a new run is a new key."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(ctx: Ctx, state: State | None = None, *args: Any) -> Any:
+        try:
+            stamp = ctx.md.data_as_of()
+        except Exception:
+            return fn(ctx, state, *args) if state is not None else fn(ctx)
+        key = (fn.__name__, ctx.wh.dsn, ctx.wh.database, to_search(state) if state is not None else "", stamp, args)
+        now = time.monotonic()
+        with _memo_lock:
+            hit = _memo.get(key)
+        if hit is not None and now - hit[0] < MEMO_TTL_S:
+            value = hit[1]
+        else:
+            value = fn(ctx, state, *args) if state is not None else fn(ctx)
+            with _memo_lock:
+                if len(_memo) >= MEMO_MAX:
+                    _memo.clear()
+                _memo[key] = (now, value)
+        return value.copy() if hasattr(value, "copy") and not isinstance(value, (dict, tuple, list)) else value
+    return wrapper
+
+
 def get_dataset(key: str, ctx: Ctx, state: State) -> "pd.DataFrame":
     fn = DATASETS.get(key)
     if fn is None:
@@ -360,12 +395,18 @@ def _fill_days(df: "pd.DataFrame", state: State) -> "pd.DataFrame":
 
 
 # Overview -------------------------------------------------------------------
+@memo
 def period_pair(ctx: Ctx, state: State) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Period KPIs for the period and the previous one (in parallel: threads
+    on the warehouse's client pool)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from seamline.metrics import period_metrics
 
-    cur = period_metrics(ctx.wh, ctx.settings, state.start, state.end)
-    prev = period_metrics(ctx.wh, ctx.settings, state.prev_start, state.prev_end)
-    return cur, prev
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        cur = pool.submit(period_metrics, ctx.wh, ctx.settings, state.start, state.end)
+        prev = pool.submit(period_metrics, ctx.wh, ctx.settings, state.prev_start, state.prev_end)
+        return cur.result(), prev.result()
 
 
 @dataset("overview.kpis")
@@ -377,6 +418,7 @@ def kpi_table(ctx: Ctx, state: State) -> "pd.DataFrame":
 
 
 @dataset("overview.daily")
+@memo
 def daily_kpis(ctx: Ctx, state: State) -> "pd.DataFrame":
     """One row per UTC day with every shared KPI (for the sparklines)."""
     from seamline.metrics import TARGET_EXPR, target_params
@@ -453,6 +495,7 @@ def _retention_where(state: State, cohort_in_period: bool) -> tuple[str, dict[st
     return where, {"has_period": int(cohort_in_period)}
 
 
+@memo
 def retention_groups(ctx: Ctx, state: State, cohort_in_period: bool = False) -> "pd.DataFrame":
     """(segment, duration_days rounded up to 0.1 day, churned, n): KM input without raw rows."""
     from seamline.metrics import end_of_data
@@ -634,6 +677,7 @@ def freshness_slo(ctx: Ctx, state: State) -> "pd.DataFrame":
     return _with_wilson(df, "met", "source_hours", "slo_met_rate")
 
 
+@memo
 def regressions(ctx: Ctx) -> list[dict[str, Any]]:
     """Latency regressions from ``seamline.regressions`` (empty if unavailable)."""
     import logging
@@ -805,6 +849,21 @@ def effort_calibration(ctx: Ctx, state: State) -> "pd.DataFrame":
     import pandas as pd
 
     cols = ["bin", "predicted_ces", "observed_ces", "responses"]
+    if not state.channels and not state.topics:
+        try:  # the project's effort model (all active customers, richer features)
+            from seamline.effort import predicted_effort
+
+            res = predicted_effort(ctx.wh, state.start, state.end)
+            if res.get("available") and res.get("calibration"):
+                out = pd.DataFrame([{"bin": i + 1, "predicted_ces": b["predicted"], "observed_ces": b["observed"],
+                                     "responses": b["n"]} for i, b in enumerate(res["calibration"])], columns=cols)
+                out.attrs.update(cv_mae=res.get("cv_mae"), adjusted_mean=res.get("adjusted_mean"),
+                                 observed_mean=res.get("observed_mean"))
+                return out
+        except Exception:
+            import logging
+
+            logging.getLogger("seamline.dashboard").exception("predicted_effort failed; using the local model")
     try:
         from seamline.stats.effort_model import calibration, fit_effort_model, predict
     except Exception:

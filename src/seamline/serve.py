@@ -104,6 +104,7 @@ class DashboardServer:
         self.host = host
         self.port = int(self._server.effective_port)
         self._closed = threading.Event()
+        threading.Thread(target=_warm_up, name="seamline-warmup", daemon=True).start()
 
     @property
     def url(self) -> str:
@@ -130,6 +131,17 @@ class DashboardServer:
             self._server.close()
         except Exception:
             log.exception("server close failed")
+
+
+def _warm_up() -> None:
+    """Import the statistics stack in the background (first request stays fast)."""
+    try:
+        import scipy.stats  # noqa: F401
+
+        import seamline.stats.intervals  # noqa: F401
+        import seamline.stats.survival  # noqa: F401
+    except Exception:
+        pass
 
 
 def make_server(settings: "Settings", host: str = "127.0.0.1", port: int = 0, scheduler: bool = True) -> DashboardServer:
