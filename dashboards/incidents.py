@@ -3,7 +3,7 @@
 import dash
 from dash import Input, Output, State, dcc, html, no_update
 
-from seamline import queries, views
+from seamline import queries, urlstate, views
 from seamline.app import URL, current_ctx, graph, no_data, page, safe, table
 
 STATUSES = ("open", "investigating", "resolved", "wont_fix")
@@ -98,7 +98,7 @@ def register_callbacks(app):
             return no_update
         from urllib.parse import urlencode
 
-        q = {k: v for k, v in queries.parse_search(search).items() if isinstance(v, str)}
+        q = {k: v for k, v in urlstate.parse_search(search).items() if isinstance(v, str)}
         if q.get("incident") == ids[0]:
             return no_update
         q["incident"] = str(ids[0])
@@ -111,8 +111,8 @@ def register_callbacks(app):
     def save_review(n, status, owner, root_cause, notes, search):
         if not n:
             return no_update
-        key = queries.split_incident_key(queries.parse_search(search).get("incident")
-                                         if isinstance(queries.parse_search(search).get("incident"), str) else None)
+        key = queries.split_incident_key(urlstate.parse_search(search).get("incident")
+                                         if isinstance(urlstate.parse_search(search).get("incident"), str) else None)
         if key is None:
             return "Select an incident first."
         if status not in STATUSES:

@@ -4,7 +4,7 @@
 -- is two consecutive touches of one journey on different channels; it is
 -- frictionless when no repeat_info / reauth / transfer event of the customer
 -- falls in [second touch, second touch + {friction_ms}] (closed).
--- Scope: customers whose idents are in {scope_idents:Identifier}, or all when {full:UInt8} = 1.
+-- Scope: the scoped_events view (the run's customers, or all when {full:UInt8} = 1).
 INSERT INTO transitions
 SELECT customer, at, prev_at, from_channel, to_channel, event_id, prev_event_id, journey_start,
        (repeat_info + reauth + transfers) = 0 AS frictionless, repeat_info, reauth, transfers
@@ -33,13 +33,11 @@ FROM
                    countIf(type = 'transfer') OVER f AS n_transfer
             FROM
             (
-                SELECT if(m.customer = '', substring(e.ident, 3), m.customer) AS customer,
+                SELECT e.customer AS customer,
                        e.event_id AS event_id, e.occurred_at AS occurred_at,
                        toUnixTimestamp64Milli(e.occurred_at) AS ms,
                        e.channel AS channel, e.type AS type, e.direction AS direction
-                FROM events AS e
-                LEFT JOIN identity_map AS m ON e.ident = m.ident
-                WHERE {full:UInt8} = 1 OR e.ident IN (SELECT ident FROM {scope_idents:Identifier})
+                FROM scoped_events(full = {full:UInt8}, job = {job:String}) AS e
             )
             WINDOW f AS (PARTITION BY customer ORDER BY ms RANGE BETWEEN CURRENT ROW AND {friction_ms:UInt64} FOLLOWING),
                    s AS (PARTITION BY customer ORDER BY ms, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
@@ -72,13 +70,11 @@ FROM
                                   ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS gap_ms
             FROM
             (
-                SELECT if(m.customer = '', substring(e.ident, 3), m.customer) AS customer,
+                SELECT e.customer AS customer,
                        e.event_id AS event_id, e.occurred_at AS occurred_at,
                        toUnixTimestamp64Milli(e.occurred_at) AS ms,
                        e.channel AS channel, e.type AS type, e.direction AS direction
-                FROM events AS e
-                LEFT JOIN identity_map AS m ON e.ident = m.ident
-                WHERE {full:UInt8} = 1 OR e.ident IN (SELECT ident FROM {scope_idents:Identifier})
+                FROM scoped_events(full = {full:UInt8}, job = {job:String}) AS e
             )
         )
     )

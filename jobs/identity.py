@@ -1,10 +1,10 @@
 from seamline.jobdef import Job
 
 
-def _run(wh, settings, full, batches):
+def _run(wh, settings, full, batches, since):
     from seamline.identity import resolve
 
-    return resolve(wh, None if full else batches).changed_idents
+    return resolve(wh, None if full else batches, since).changed_idents
 
 
 JOB = Job(

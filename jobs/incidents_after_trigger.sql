@@ -13,22 +13,18 @@ FROM
            arraySort(groupArray((t.occurred_at, t.event_id, t.channel))) AS tr
     FROM
     (
-        SELECT if(mp.customer = '', substring(e.ident, 3), mp.customer) AS customer,
+        SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel, e.attrs
-        FROM events AS e
-        LEFT JOIN identity_map AS mp ON e.ident = mp.ident
+        FROM scoped_events(full = {full:UInt8}, job = {job:String}) AS e
         WHERE e.type = 'message' AND e.direction = 'outbound'
           AND arrayAll((k, v) -> e.attrs[k] = v, {msg_keys:Array(String)}, {msg_values:Array(String)})
-          AND ({full:UInt8} = 1 OR e.ident IN (SELECT ident FROM {scope_idents:Identifier}))
     ) AS m
     INNER JOIN
     (
-        SELECT if(mp.customer = '', substring(e.ident, 3), mp.customer) AS customer,
+        SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel, e.attrs
-        FROM events AS e
-        LEFT JOIN identity_map AS mp ON e.ident = mp.ident
+        FROM scoped_events(full = {full:UInt8}, job = {job:String}) AS e
         WHERE e.type = {trigger_type:String}
-          AND ({full:UInt8} = 1 OR e.ident IN (SELECT ident FROM {scope_idents:Identifier}))
     ) AS t ON t.customer = m.customer
     WHERE t.occurred_at <= m.occurred_at
       AND t.event_id != m.event_id

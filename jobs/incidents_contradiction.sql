@@ -13,23 +13,19 @@ FROM
            arraySort(groupArray((a.occurred_at, a.event_id, a.channel))) AS prior
     FROM
     (
-        SELECT if(mp.customer = '', substring(e.ident, 3), mp.customer) AS customer,
+        SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel, e.attrs[{same:String}] AS same_v, e.attrs[{differ:String}] AS differ_v
-        FROM events AS e
-        LEFT JOIN identity_map AS mp ON e.ident = mp.ident
+        FROM scoped_events(full = {full:UInt8}, job = {job:String}) AS e
         WHERE e.type = 'message' AND e.direction = 'outbound'
           AND e.attrs[{same:String}] != '' AND e.attrs[{differ:String}] != ''
-          AND ({full:UInt8} = 1 OR e.ident IN (SELECT ident FROM {scope_idents:Identifier}))
     ) AS b
     INNER JOIN
     (
-        SELECT if(mp.customer = '', substring(e.ident, 3), mp.customer) AS customer,
+        SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel, e.attrs[{same:String}] AS same_v, e.attrs[{differ:String}] AS differ_v
-        FROM events AS e
-        LEFT JOIN identity_map AS mp ON e.ident = mp.ident
+        FROM scoped_events(full = {full:UInt8}, job = {job:String}) AS e
         WHERE e.type = 'message' AND e.direction = 'outbound'
           AND e.attrs[{same:String}] != '' AND e.attrs[{differ:String}] != ''
-          AND ({full:UInt8} = 1 OR e.ident IN (SELECT ident FROM {scope_idents:Identifier}))
     ) AS a ON a.customer = b.customer AND a.same_v = b.same_v
     WHERE (a.occurred_at, a.event_id) < (b.occurred_at, b.event_id)
       AND toUnixTimestamp64Milli(b.occurred_at) - toUnixTimestamp64Milli(a.occurred_at) <= {window_ms:Int64}

@@ -13,13 +13,11 @@ FROM
            arraySort(groupArray((c.opened_at, c.open_event_id, c.channel))) AS cs
     FROM
     (
-        SELECT if(mp.customer = '', substring(e.ident, 3), mp.customer) AS customer,
+        SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel
-        FROM events AS e
-        LEFT JOIN identity_map AS mp ON e.ident = mp.ident
+        FROM scoped_events(full = {full:UInt8}, job = {job:String}) AS e
         WHERE e.type = 'message' AND e.direction = 'outbound'
           AND arrayAll((k, v) -> e.attrs[k] = v, {msg_keys:Array(String)}, {msg_values:Array(String)})
-          AND ({full:UInt8} = 1 OR e.ident IN (SELECT ident FROM {scope_idents:Identifier}))
     ) AS m
     INNER JOIN
     (
@@ -27,14 +25,12 @@ FROM
                r.resolved_times
         FROM
         (
-            SELECT if(mp.customer = '', substring(e.ident, 3), mp.customer) AS customer, e.case_id AS case_id,
+            SELECT e.customer AS customer, e.case_id AS case_id,
                    min(e.occurred_at) AS opened_at,
                    argMin(e.event_id, (e.occurred_at, e.event_id)) AS open_event_id,
                    argMin(e.channel, (e.occurred_at, e.event_id)) AS channel
-            FROM events AS e
-            LEFT JOIN identity_map AS mp ON e.ident = mp.ident
+            FROM scoped_events(full = {full:UInt8}, job = {job:String}) AS e
             WHERE e.type = 'contact' AND e.case_id != '' AND e.topic = {case_topic:String}
-              AND ({full:UInt8} = 1 OR e.ident IN (SELECT ident FROM {scope_idents:Identifier}))
             GROUP BY customer, case_id
         ) AS o
         LEFT JOIN

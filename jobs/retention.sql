@@ -18,15 +18,13 @@ FROM
            arrayCount(x -> x >= first_at AND x < landmark_at, ri_times) AS repeat_info_30d
     FROM
     (
-        SELECT if(m.customer = '', substring(e.ident, 3), m.customer) AS customer,
+        SELECT e.customer AS customer,
                min(e.occurred_at) AS first_at,
                first_at + toIntervalDay({landmark_days:UInt32}) AS landmark_at,
                minIf(toNullable(e.occurred_at), e.type = 'churn') AS churn_at,
                argMin(e.channel, (e.occurred_at, e.event_id)) AS first_channel,
                groupArrayIf(e.occurred_at, e.type = 'repeat_info') AS ri_times
-        FROM events AS e
-        LEFT JOIN identity_map AS m ON e.ident = m.ident
-        WHERE {full:UInt8} = 1 OR e.ident IN (SELECT ident FROM {scope_idents:Identifier})
+        FROM scoped_events(full = {full:UInt8}, job = {job:String}) AS e
         GROUP BY customer
     )
 ) AS b

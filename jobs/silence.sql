@@ -13,13 +13,11 @@ FROM
            lagInFrame(event_id) OVER w AS prev_id
     FROM
     (
-        SELECT if(m.customer = '', substring(e.ident, 3), m.customer) AS customer,
+        SELECT e.customer AS customer,
                e.occurred_at AS occurred_at, e.event_id AS event_id, e.channel AS channel,
                if(e.topic = '', 'unknown', e.topic) AS topic, toUnixTimestamp64Milli(e.occurred_at) AS ms
-        FROM events AS e
-        LEFT JOIN identity_map AS m ON e.ident = m.ident
+        FROM scoped_events(full = {full:UInt8}, job = {job:String}) AS e
         WHERE e.type = 'contact'
-          AND ({full:UInt8} = 1 OR e.ident IN (SELECT ident FROM {scope_idents:Identifier}))
     )
     WINDOW w AS (PARTITION BY customer, topic ORDER BY ms, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 );
@@ -29,7 +27,7 @@ INSERT INTO customer_days
 SELECT a.customer, a.day, a.events, a.inbound, a.contacts, ifNull(r.repeats, 0), a.repeat_info, a.reauth, a.transfers
 FROM
 (
-    SELECT if(m.customer = '', substring(e.ident, 3), m.customer) AS customer,
+    SELECT e.customer AS customer,
            toDate(e.occurred_at) AS day,
            count() AS events,
            countIf(e.direction = 'inbound') AS inbound,
@@ -37,9 +35,7 @@ FROM
            countIf(e.type = 'repeat_info') AS repeat_info,
            countIf(e.type = 'reauth') AS reauth,
            countIf(e.type = 'transfer') AS transfers
-    FROM events AS e
-    LEFT JOIN identity_map AS m ON e.ident = m.ident
-    WHERE {full:UInt8} = 1 OR e.ident IN (SELECT ident FROM {scope_idents:Identifier})
+    FROM scoped_events(full = {full:UInt8}, job = {job:String}) AS e
     GROUP BY customer, day
 ) AS a
 LEFT JOIN

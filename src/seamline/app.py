@@ -4,7 +4,7 @@ The shell (header, navigation, URL, download) and the callbacks every page
 shares live here; the pages are the modules of ``seamline.dashboards`` (the
 repository's ``dashboards/`` folder), loaded by Dash pages.  A page is a
 ``layout(**query)`` built with :func:`page`: the URL query string is parsed
-into a validated :class:`seamline.queries.State`, the control bar is rendered
+into a validated :class:`seamline.urlstate.State`, the control bar is rendered
 with its values, and control changes write the URL back (so every view is a
 shareable link and the page re-renders from it).
 """
@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 import dash
 from dash import ALL, Input, Output, State as DState, dcc, html, no_update
 
-from seamline import queries, views
-from seamline.queries import Ctx, Known, State
+from seamline import queries, urlstate, views
+from seamline.queries import Ctx
+from seamline.urlstate import Known, State
 
 if TYPE_CHECKING:  # pragma: no cover
     from seamline.config import Settings
@@ -51,14 +52,14 @@ def current_ctx() -> Ctx:
 
 def page_params(known: Known) -> dict[str, Callable[[str | None], str | None]]:
     """Page-specific URL parameters, validated (the same set for every page)."""
-    return {"rule": queries.member_of(known.rules), "incident": queries.token(300),
-            "regression": queries.token(80), "q": queries.one_of("p50", "p95", "p99"),
-            "cohort": queries.one_of("all", "period")}
+    return {"rule": urlstate.member_of(known.rules), "incident": urlstate.token(300),
+            "regression": urlstate.token(80), "q": urlstate.one_of("p50", "p95", "p99"),
+            "cohort": urlstate.one_of("all", "period")}
 
 
 def state_from(query: dict[str, Any], ctx: Ctx) -> tuple[State, Known]:
-    known = queries.known_values(ctx.wh, ctx.settings)
-    return queries.parse_state(query, known, ctx.settings.display_timezone, page_params(known)), known
+    known = urlstate.known_values(ctx.wh, ctx.settings)
+    return urlstate.parse_state(query, known, ctx.settings.display_timezone, page_params(known)), known
 
 
 # --------------------------------------------------------------------------
@@ -76,7 +77,7 @@ def control_bar(state: State, known: Known, filters: Iterable[str] = ()) -> html
     def hidden(name: str) -> dict[str, str]:
         return {} if name in filters else {"display": "none"}
 
-    tzs = list(queries.TIMEZONES)
+    tzs = list(urlstate.TIMEZONES)
     if state.tz not in tzs:
         tzs.append(state.tz)
     eod = known.end_of_data
@@ -241,7 +242,7 @@ def _register_shared_callbacks(app: dash.Dash) -> None:
     @safe()
     def controls_to_url(period, d0, d1, compare, channel, source, topic, tz, ids, pvalues, pids, search):
         trig = dash.ctx.triggered_id
-        q = {k: v for k, v in queries.parse_search(search).items() if isinstance(v, str)}
+        q = {k: v for k, v in urlstate.parse_search(search).items() if isinstance(v, str)}
         if trig == "ctl-dates" or period == "custom":
             q["period"] = "custom"
             if d0:
@@ -249,7 +250,7 @@ def _register_shared_callbacks(app: dash.Dash) -> None:
             if d1:
                 q["to"] = str(d1)[:10]
         else:
-            q["period"] = period if period in queries.PRESETS else queries.DEFAULT_PRESET
+            q["period"] = period if period in urlstate.PRESETS else urlstate.DEFAULT_PRESET
             q.pop("from", None)
             q.pop("to", None)
         for key, value in (("compare", compare), ("ids", ids)):
@@ -285,7 +286,7 @@ def _register_shared_callbacks(app: dash.Dash) -> None:
     )
     @safe(default=lambda: [p for p, _ in PAGES])
     def nav_links(search):
-        q = {k: v for k, v in queries.parse_search(search).items() if k in GLOBAL_KEYS and isinstance(v, str)}
+        q = {k: v for k, v in urlstate.parse_search(search).items() if k in GLOBAL_KEYS and isinstance(v, str)}
         from urllib.parse import urlencode
 
         suffix = ("?" + urlencode(q, safe=",:/@")) if q else ""
@@ -306,7 +307,7 @@ def _register_shared_callbacks(app: dash.Dash) -> None:
         if key not in queries.DATASETS:
             return no_update
         ctx = current_ctx()
-        state, _ = state_from(queries.parse_search(search), ctx)
+        state, _ = state_from(urlstate.parse_search(search), ctx)
         frame = queries.get_dataset(key, ctx, state)
         if "customer" in frame and not state.show_ids:
             frame = frame.assign(customer=[views.mask_id(c) for c in frame["customer"]])

@@ -18,11 +18,12 @@ FEATURES = ("contacts", "repeat_contacts", "transfers", "repeat_info", "reauth",
             "frictioned_switches", "journey_events")
 
 
-def effort_frame(wh: Warehouse, start, end):
-    """One row per active customer: FEATURES + ces (mean answer, NaN when none)."""
+def effort_frame(wh: Warehouse, start, end, channels: tuple[str, ...] = (), topics: tuple[str, ...] = ()):
+    """One row per active customer: FEATURES + ces (mean answer, NaN when none).
+    ``channels`` / ``topics`` restrict which survey answers count."""
     import pandas as pd
 
-    p = _period(start, end)
+    p = _period(start, end) | {"channels": list(channels), "topics": list(topics)}
     rows = wh.rows(
         "SELECT d.customer, d.contacts, d.repeat_contacts, d.transfers, d.repeat_info, d.reauth, "
         "       ifNull(t.n, 0), ifNull(t.bad, 0), ifNull(j.avg_events, 0), s.ces, s.answers "
@@ -37,20 +38,24 @@ def effort_frame(wh: Warehouse, start, end):
         "           WHERE start_at >= {start:DateTime64(3, 'UTC')} AND start_at < {end:DateTime64(3, 'UTC')} GROUP BY customer) AS j "
         "  ON j.customer = d.customer "
         "LEFT JOIN (SELECT customer, avg(ces) AS ces, count() AS answers FROM surveys "
-        "           WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')} GROUP BY customer) AS s "
+        "           WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')} "
+        "             AND (length({channels:Array(String)}) = 0 OR channel IN {channels:Array(String)}) "
+        "             AND (length({topics:Array(String)}) = 0 OR topic IN {topics:Array(String)}) "
+        "           GROUP BY customer) AS s "
         "  ON s.customer = d.customer", p)
     frame = pd.DataFrame(rows, columns=["customer", *FEATURES, "ces", "answers"])
     frame.loc[frame["answers"] == 0, "ces"] = float("nan")
     return frame
 
 
-def predicted_effort(wh: Warehouse, start, end, min_respondents: int = 30) -> dict[str, Any]:
+def predicted_effort(wh: Warehouse, start, end, min_respondents: int = 30, channels: tuple[str, ...] = (),
+                     topics: tuple[str, ...] = ()) -> dict[str, Any]:
     """Model summary: CV error, coefficients, adjusted CES, calibration bins."""
     import numpy as np
 
     from seamline.stats.effort_model import adjusted_ces, calibration, fit_effort_model, predict
 
-    frame = effort_frame(wh, start, end)
+    frame = effort_frame(wh, start, end, channels, topics)
     resp = frame[frame["ces"].notna()]
     non = frame[frame["ces"].isna()]
     out: dict[str, Any] = {"respondents": int(len(resp)), "non_respondents": int(len(non)), "available": False,

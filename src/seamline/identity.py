@@ -51,7 +51,7 @@ def components(a: list[str], b: list[str]) -> dict[str, str]:
     return dict(zip(nodes["node"], best.loc[nodes["label"]].to_numpy()))
 
 
-def resolve(wh: Warehouse, batches: str | None = None) -> IdentityResult:
+def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = None) -> IdentityResult:
     """Update identity_map from identity_edges; log the keys that changed.
 
     With ``batches`` (a table of new load batch ids) only the components
@@ -75,8 +75,9 @@ def resolve(wh: Warehouse, batches: str | None = None) -> IdentityResult:
             wh.command("CREATE TABLE identity_sub (ident String) ENGINE = Memory")
             wh.command(
                 "INSERT INTO identity_sub SELECT DISTINCT b FROM identity_edges WHERE a IN "
-                "(SELECT DISTINCT ident FROM events WHERE load_id IN (SELECT batch FROM {batches:Identifier}))",
-                {"batches": batches})
+                "(SELECT DISTINCT ident FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')} "
+                " AND load_id IN (SELECT batch FROM {batches:Identifier}))",
+                {"batches": batches, "since": since or datetime(1970, 1, 1, tzinfo=timezone.utc)})
             wh.command(
                 "INSERT INTO identity_sub SELECT ident FROM identity_map WHERE customer IN "
                 "(SELECT customer FROM identity_map WHERE ident IN (SELECT ident FROM identity_sub))")

@@ -30,7 +30,7 @@ class Job:
     inputs: tuple[str, ...] = ("events", "identity_map")
     depends_on: tuple[str, ...] = ()
     statements: Callable[["Settings"], list[Statement]] | None = None
-    run: Callable[["Warehouse", "Settings", bool, str], int] | None = None  # global jobs (wh, settings, full, batches table)
+    run: Callable[..., int] | None = None  # global jobs: (wh, settings, full, batches table, since)
     extra_outputs: tuple[str, ...] = field(default=())   # replaced wholesale, not scoped
 
     def sql_statements(self, settings: "Settings") -> list[Statement]:

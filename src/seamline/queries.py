@@ -1,27 +1,22 @@
-"""The one query module the dashboard pages use.
-
-Two halves:
-
-- the *view state* every page shares (period, comparison, filters, display
-  time zone, identifier masking), parsed from an untrusted URL query string
-  with every value validated or clamped, and serialised back;
-- *datasets*: small aggregated frames read from the rollup tables (GROUP BY
-  in ClickHouse), keyed by a stable name so the same frame feeds a chart and
-  its CSV download.  Only the incident customer timeline and the slowest
-  events read the ``events`` table, always with bound parameters and a LIMIT.
+"""The one query module the dashboard pages use: *datasets*, small aggregated
+frames read from the rollup tables (GROUP BY in ClickHouse), keyed by a
+stable name so the same frame feeds a chart and its CSV download.  Only the
+incident customer timeline and the slowest events read the ``events`` table,
+always with bound parameters and a LIMIT.  The shared view state (parsed from
+the URL) lives in ``seamline.urlstate`` and is re-exported here.
 
 Values reach SQL only as bound ``{name:Type}`` parameters.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, Mapping
-from urllib.parse import urlencode
+
+from seamline.urlstate import State, _utc, clear_known, to_search
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -29,279 +24,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from seamline.config import Settings
     from seamline.metadata import Metadata
     from seamline.warehouse import Warehouse
-
-PRESETS = {"7d": 7, "30d": 30, "90d": 90}
-DEFAULT_PRESET = "30d"
-MAX_SPAN_DAYS = 3 * 366
-MIN_YEAR, MAX_YEAR = 1900, 2200
-MAX_VALUE_LEN = 256
-MAX_LIST = 50
-TIMEZONES = ("UTC", "Europe/London", "Europe/Berlin", "America/New_York", "America/Chicago",
-             "America/Los_Angeles", "Asia/Kolkata", "Asia/Tokyo", "Australia/Sydney")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TRUE = {"1", "true", "yes", "on"}
-FAR_PAST = datetime(1970, 1, 2, tzinfo=timezone.utc)
-
-
-# --------------------------------------------------------------------------
-# Known values (filters must be among them)
-# --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Known:
-    channels: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()
-    topics: tuple[str, ...] = ()
-    rules: tuple[str, ...] = ()
-    first_at: datetime | None = None
-    end_of_data: datetime | None = None
-
-    @property
-    def empty(self) -> bool:
-        return self.end_of_data is None
-
-
-_known_cache: dict[tuple[str, str], tuple[float, Known]] = {}
-_known_lock = threading.Lock()
-KNOWN_TTL_S = 30.0
-
-
-def _utc(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-    return None
-
-
-def known_values(wh: "Warehouse", settings: "Settings", fresh: bool = False) -> Known:
-    """Channels, sources, topics and rules present in the rollups (cached briefly)."""
-    key = (wh.dsn, wh.database)
-    now = time.monotonic()
-    with _known_lock:
-        hit = _known_cache.get(key)
-    if hit and not fresh and now - hit[0] < KNOWN_TTL_S:
-        return hit[1]
-    bounds = wh.rows("SELECT first_at, last_at, events FROM data_bounds FINAL")
-    first_at = eod = None
-    if bounds and bounds[0][2]:
-        first_at, eod = _utc(bounds[0][0]), _utc(bounds[0][1])
-    channels = [r[0] for r in wh.rows(
-        "SELECT DISTINCT channel FROM freshness_hourly UNION DISTINCT SELECT DISTINCT from_channel FROM transitions "
-        "UNION DISTINCT SELECT DISTINCT to_channel FROM transitions")]
-    sources = [r[0] for r in wh.rows("SELECT DISTINCT source FROM freshness_source_hourly")]
-    topics = [r[0] for r in wh.rows(
-        "SELECT DISTINCT topic FROM contacts UNION DISTINCT SELECT DISTINCT topic FROM surveys")]
-    rules = {r.name for r in settings.active_rules()} | {r[0] for r in wh.rows("SELECT DISTINCT rule FROM incidents")}
-    known = Known(tuple(sorted(c for c in channels if c)), tuple(sorted(s for s in sources if s)),
-                  tuple(sorted(t for t in topics if t)), tuple(sorted(rules)), first_at, eod)
-    with _known_lock:
-        _known_cache[key] = (now, known)
-    return known
-
-
-def clear_cache() -> None:
-    with _known_lock:
-        _known_cache.clear()
-    with _memo_lock:
-        _memo.clear()
-
-
-# --------------------------------------------------------------------------
-# View state from / to the URL
-# --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class State:
-    preset: str
-    start: datetime          # UTC, inclusive
-    end: datetime            # UTC, exclusive
-    compare: bool = False
-    channels: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()
-    topics: tuple[str, ...] = ()
-    tz: str = "UTC"
-    show_ids: bool = False
-    extra: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def span(self) -> timedelta:
-        return self.end - self.start
-
-    @property
-    def prev_start(self) -> datetime:
-        return self.start - self.span
-
-    @property
-    def prev_end(self) -> datetime:
-        return self.start
-
-    @property
-    def date_from(self) -> date:
-        return self.start.date()
-
-    @property
-    def date_to(self) -> date:
-        """Inclusive last day (the URL and date picker speak inclusive days)."""
-        return (self.end - timedelta(days=1)).date()
-
-    def previous(self) -> "State":
-        return replace(self, start=self.prev_start, end=self.prev_end, preset="custom")
-
-    def params(self) -> dict[str, Any]:
-        """Bound parameters shared by most queries."""
-        return {"start": self.start, "end": self.end, "start_day": self.start.date(), "end_day": self.end.date(),
-                "channels": list(self.channels), "sources": list(self.sources), "topics": list(self.topics)}
-
-
-def _one(params: Mapping[str, Any], key: str) -> str | None:
-    value = params.get(key)
-    if isinstance(value, (list, tuple)):
-        value = next((v for v in value if isinstance(v, str)), None)
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    return value[:MAX_VALUE_LEN] if value else None
-
-
-def _many(params: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
-    value = params.get(key)
-    items: list[str] = []
-    for v in (value if isinstance(value, (list, tuple)) else [value]):
-        if isinstance(v, str):
-            items.extend(p.strip() for p in v[:MAX_VALUE_LEN * 8].split(","))
-    allowed_set = set(allowed)
-    out: list[str] = []
-    for item in items:
-        if item in allowed_set and item not in out:
-            out.append(item)
-        if len(out) >= MAX_LIST:
-            break
-    return tuple(out)
-
-
-def parse_date(value: str | None) -> date | None:
-    if not value or not _DATE_RE.match(value[:10]) or len(value) > 10:
-        return None
-    try:
-        d = date.fromisoformat(value)
-    except ValueError:
-        return None
-    return d if MIN_YEAR <= d.year <= MAX_YEAR else None
-
-
-def valid_timezone(name: str | None, default: str = "UTC") -> str:
-    if not name or len(name) > 64 or not re.match(r"^[A-Za-z0-9_+\-/]+$", name):
-        return default
-    try:
-        from zoneinfo import ZoneInfo
-
-        ZoneInfo(name)
-    except Exception:
-        return default
-    return name
-
-
-def anchor_day(known: Known) -> date:
-    """The day after the end of data (presets count back from it); today when empty."""
-    eod = known.end_of_data or datetime.now(timezone.utc)
-    return eod.date() + timedelta(days=1)
-
-
-def parse_state(params: Mapping[str, Any], known: Known, default_tz: str = "UTC",
-                page_params: Mapping[str, Callable[[str | None], str | None]] | None = None) -> State:
-    """A valid State from untrusted query parameters: unknown or malformed
-    values fall back to defaults; inverted dates are swapped; spans clamped."""
-    params = params if isinstance(params, Mapping) else {}
-    end_day = anchor_day(known)
-    preset = _one(params, "period")
-    d_from, d_to = parse_date(_one(params, "from")), parse_date(_one(params, "to"))
-    if preset not in PRESETS and preset != "custom":
-        preset = "custom" if (d_from or d_to) and preset is None else DEFAULT_PRESET
-    if preset == "custom":
-        if d_from and d_to and d_from > d_to:
-            d_from, d_to = d_to, d_from
-        if d_from is None and d_to is None:
-            preset = DEFAULT_PRESET
-        else:
-            if d_to is None:
-                d_to = min(d_from + timedelta(days=PRESETS[DEFAULT_PRESET] - 1), end_day - timedelta(days=1))
-                d_to = max(d_to, d_from)
-            if d_from is None:
-                d_from = d_to - timedelta(days=PRESETS[DEFAULT_PRESET] - 1)
-            if known.first_at is not None:  # clamp into the data's range
-                lo, hi = known.first_at.date(), end_day - timedelta(days=1)
-                d_from, d_to = min(max(d_from, lo), hi), min(max(d_to, lo), hi)
-            if (d_to - d_from).days + 1 > MAX_SPAN_DAYS:
-                d_from = d_to - timedelta(days=MAX_SPAN_DAYS - 1)
-            start, end = _utc(d_from), _utc(d_to + timedelta(days=1))
-    if preset != "custom":
-        end = _utc(end_day)
-        start = end - timedelta(days=PRESETS[preset])
-    default_tz = valid_timezone(default_tz, "UTC")
-    extra: dict[str, str] = {}
-    for name, check in (page_params or {}).items():
-        value = check(_one(params, name))
-        if value is not None:
-            extra[name] = value
-    return State(
-        preset=preset, start=start, end=end,
-        compare=(_one(params, "compare") or "").lower() in _TRUE,
-        channels=_many(params, "channel", known.channels),
-        sources=_many(params, "source", known.sources),
-        topics=_many(params, "topic", known.topics),
-        tz=valid_timezone(_one(params, "tz"), default_tz),
-        show_ids=(_one(params, "ids") or "").lower() in _TRUE,
-        extra=extra,
-    )
-
-
-def to_query(state: State, default_tz: str = "UTC") -> dict[str, str]:
-    q: dict[str, str] = {"period": state.preset}
-    if state.preset == "custom":
-        q["from"], q["to"] = state.date_from.isoformat(), state.date_to.isoformat()
-    if state.compare:
-        q["compare"] = "1"
-    for key, values in (("channel", state.channels), ("source", state.sources), ("topic", state.topics)):
-        if values:
-            q[key] = ",".join(values)
-    if state.tz != default_tz:
-        q["tz"] = state.tz
-    if state.show_ids:
-        q["ids"] = "1"
-    for k, v in state.extra.items():
-        if v:
-            q[k] = v
-    return q
-
-
-def to_search(state: State, default_tz: str = "UTC") -> str:
-    return "?" + urlencode(to_query(state, default_tz), safe=",:/@")
-
-
-def parse_search(search: str | None) -> dict[str, Any]:
-    """Parse ``?a=b`` the way Dash pages hands query params to layouts."""
-    from urllib.parse import parse_qs
-
-    if not search or not isinstance(search, str) or not search.startswith("?"):
-        return {}
-    parsed = parse_qs(search[1:4097], keep_blank_values=True)
-    return {k: v[0] if len(v) == 1 else v for k, v in parsed.items()}
-
-
-# Page parameter checkers -------------------------------------------------------
-def one_of(*allowed: str) -> Callable[[str | None], str | None]:
-    return lambda v: v if v in allowed else None
-
-
-def member_of(values: tuple[str, ...]) -> Callable[[str | None], str | None]:
-    s = set(values)
-    return lambda v: v if v in s else None
-
-
-def token(max_len: int = 200) -> Callable[[str | None], str | None]:
-    pattern = re.compile(r"^[A-Za-z0-9_.:@|+\-]{1,%d}$" % max_len)
-    return lambda v: v if v and pattern.match(v) else None
 
 
 # --------------------------------------------------------------------------
@@ -357,6 +79,13 @@ def memo(fn: Callable[..., Any]) -> Callable[..., Any]:
                 _memo[key] = (now, value)
         return value.copy() if hasattr(value, "copy") and not isinstance(value, (dict, tuple, list)) else value
     return wrapper
+
+
+def clear_cache() -> None:
+    """Forget cached known values and dataset results (tests; after a reload)."""
+    clear_known()
+    with _memo_lock:
+        _memo.clear()
 
 
 def get_dataset(key: str, ctx: Ctx, state: State) -> "pd.DataFrame":
@@ -837,59 +566,21 @@ def repeat_by_topic(ctx: Ctx, state: State) -> "pd.DataFrame":
     return _with_wilson(df, "repeat_contacts", "contacts", "repeat_contact_rate")
 
 
-EFFORT_FEATURES = ("contacts", "repeat_contacts", "repeat_info", "reauth", "transfers", "active_days")
-MAX_MODEL_ROWS = 5000
-
-
 @dataset("effort.calibration")
 def effort_calibration(ctx: Ctx, state: State) -> "pd.DataFrame":
-    """Predicted vs answered CES by prediction quintile (cross-validated model
-    from the period's per-customer friction counts; respondents only, capped)."""
-    import numpy as np
+    """Predicted vs answered CES by prediction quintile (``seamline.effort``)."""
     import pandas as pd
 
+    from seamline.effort import predicted_effort
+
     cols = ["bin", "predicted_ces", "observed_ces", "responses"]
-    if not state.channels and not state.topics:
-        try:  # the project's effort model (all active customers, richer features)
-            from seamline.effort import predicted_effort
-
-            res = predicted_effort(ctx.wh, state.start, state.end)
-            if res.get("available") and res.get("calibration"):
-                out = pd.DataFrame([{"bin": i + 1, "predicted_ces": b["predicted"], "observed_ces": b["observed"],
-                                     "responses": b["n"]} for i, b in enumerate(res["calibration"])], columns=cols)
-                out.attrs.update(cv_mae=res.get("cv_mae"), adjusted_mean=res.get("adjusted_mean"),
-                                 observed_mean=res.get("observed_mean"))
-                return out
-        except Exception:
-            import logging
-
-            logging.getLogger("seamline.dashboard").exception("predicted_effort failed; using the local model")
-    try:
-        from seamline.stats.effort_model import calibration, fit_effort_model, predict
-    except Exception:
+    res = predicted_effort(ctx.wh, state.start, state.end, channels=tuple(state.channels), topics=tuple(state.topics))
+    if not res.get("available"):
         return pd.DataFrame(columns=cols)
-    df = _frame(ctx.wh,
-                "SELECT s.customer, s.ces, d.contacts, d.repeat_contacts, d.repeat_info, d.reauth, d.transfers, d.days "
-                "FROM (SELECT customer, avg(ces) AS ces FROM surveys "
-                f"      WHERE {_SV_FILTER} GROUP BY customer) AS s "
-                "LEFT JOIN (SELECT customer, sum(contacts) AS contacts, sum(repeat_contacts) AS repeat_contacts, "
-                "      sum(repeat_info) AS repeat_info, sum(reauth) AS reauth, sum(transfers) AS transfers, "
-                "      count() AS days FROM customer_days WHERE day >= {start_day:Date} AND day < {end_day:Date} "
-                "      GROUP BY customer) AS d ON s.customer = d.customer "
-                "ORDER BY cityHash64(s.customer) LIMIT {limit:UInt32}",
-                state.params() | {"limit": MAX_MODEL_ROWS},
-                ["customer", "ces", *EFFORT_FEATURES])
-    if len(df) < 10:
-        return pd.DataFrame(columns=cols)
-    X = df[list(EFFORT_FEATURES)].to_numpy(float)
-    y = df["ces"].to_numpy(float)
-    model = fit_effort_model(X, y, EFFORT_FEATURES)
-    if model.coef is None:
-        return pd.DataFrame(columns=cols)
-    bins = calibration(y, predict(model, X), bins=5)
-    out = pd.DataFrame([{"bin": i + 1, "predicted_ces": b.pred_mean, "observed_ces": b.obs_mean, "responses": b.n}
-                        for i, b in enumerate(bins)], columns=cols)
-    out.attrs["cv_mae"] = model.cv_mae
+    out = pd.DataFrame([{"bin": i + 1, "predicted_ces": b["predicted"], "observed_ces": b["observed"],
+                         "responses": b["n"]} for i, b in enumerate(res["calibration"])], columns=cols)
+    out.attrs.update(cv_mae=res.get("cv_mae"), adjusted_mean=res.get("adjusted_mean"),
+                     observed_mean=res.get("observed_mean"))
     return out
 
 

@@ -98,20 +98,20 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                 crash_after: str | None) -> RunResult:
     started = datetime.now(timezone.utc)
     run_id = md.start_run(job.name, full)
-    scope_t, idents_t, batches_t = (f"_scope_{job.name}", f"_scope_idents_{job.name}", f"_scope_batches_{job.name}")
+    scope_t, batches_t = f"_scope_{job.name}", f"_scope_batches_{job.name}"
     try:
         watermark = md.watermark(job.name)
         full_mode = full or watermark is None
         lookback = timedelta(minutes=settings.lookback_minutes)
         # Batches this run covers: for a full run every batch loaded so far (only
         # those inside the look-back need recording); else the unseen ones.
-        new_batches = _prepare_batches(wh, job, batches_t, (started if full_mode else watermark) - lookback,
-                                       exclude_seen=not full_mode)
+        since = (started if full_mode else watermark) - lookback
+        new_batches = _prepare_batches(wh, job, batches_t, since, exclude_seen=not full_mode)
         if job.scope == "global":
-            rows = job.run(wh, settings, full_mode, batches_t) if (full_mode or new_batches) else 0
+            rows = job.run(wh, settings, full_mode, batches_t, since) if (full_mode or new_batches) else 0
             scope = None
         else:
-            scope = _prepare_scope(wh, job, scope_t, idents_t, batches_t, full_mode, watermark)
+            scope = _prepare_scope(wh, job, scope_t, batches_t, full_mode, watermark, since)
             if full_mode:
                 for table in job.outputs + job.extra_outputs:
                     wh.command("TRUNCATE TABLE {t:Identifier}", {"t": table})
@@ -122,7 +122,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                                f"(SELECT key FROM {quote_ident(scope_t)})")
             _maybe_crash(crash_after, "delete")
             if full_mode or scope:
-                base = {"full": int(full_mode), "scope": scope_t, "scope_idents": idents_t}
+                base = {"full": int(full_mode), "scope": scope_t, "job": job.name}
                 for name, params in job.sql_statements(settings):
                     wh.run_script(sql_text("seamline.jobs", name), base | params)
                     _maybe_crash(crash_after, "statement")
@@ -140,11 +140,12 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
         seconds = (datetime.now(timezone.utc) - started).total_seconds()
         return RunResult(job.name, "failed", full, seconds=round(seconds, 3), error=err.splitlines()[0][:500])
     finally:
-        for t in (scope_t, idents_t, batches_t):
-            try:
+        try:
+            for t in (scope_t, batches_t):
                 wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
-            except Exception:
-                pass
+            wh.command("ALTER TABLE job_scope_idents DROP PARTITION {job:String}", {"job": job.name})
+        except Exception:
+            pass
 
 
 class SimulatedCrash(BaseException):
@@ -167,33 +168,29 @@ def _prepare_batches(wh: Warehouse, job: Job, batches_t: str, since: datetime, e
     return int(wh.scalar("SELECT count() FROM {b:Identifier}", {"b": batches_t}) or 0)
 
 
-def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, idents_t: str, batches_t: str,
-                   full_mode: bool, watermark: datetime | None) -> int | None:
+def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, batches_t: str, full_mode: bool,
+                   watermark: datetime | None, since: datetime) -> int | None:
+    """Fill the run's scope: keys (customers or hours) in ``scope_t`` and, for
+    customer jobs, their identifiers in ``job_scope_idents`` (read by the
+    ``scoped_events`` view)."""
     key_type = "DateTime('UTC')" if job.scope == "hour" else "String"
-    for t, cols in ((scope_t, f"key {key_type}"), (idents_t, "ident String")):
-        wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
-        wh.command(f"CREATE TABLE {quote_ident(t)} ({cols}) ENGINE = Memory")
+    wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": scope_t})
+    wh.command(f"CREATE TABLE {quote_ident(scope_t)} (key {key_type}) ENGINE = Memory")
+    wh.command("ALTER TABLE job_scope_idents DROP PARTITION {job:String}", {"job": job.name})
     if full_mode:
         return None
-    p = {"scope": scope_t, "idents": idents_t, "batches": batches_t, "watermark": watermark,
-         "since": _oldest_batch_time(wh, batches_t)}
+    p = {"scope": scope_t, "batches": batches_t, "watermark": watermark, "since": since, "job": job.name}
     if job.scope == "hour":
         wh.command(
             "INSERT INTO {scope:Identifier} SELECT DISTINCT toDateTime(toStartOfHour(occurred_at), 'UTC') "
-            "FROM events WHERE loaded_at >= {since:DateTime64(3, 'UTC')} "
+            "FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')} "
             "AND load_id IN (SELECT batch FROM {batches:Identifier})", p)
     else:
         wh.command(sql_text("seamline.sql", "scope_customers"), p)
         wh.command(
-            "INSERT INTO {idents:Identifier} "
-            "SELECT ident FROM identity_map WHERE customer IN (SELECT key FROM {scope:Identifier}) "
-            "UNION DISTINCT SELECT ident FROM events WHERE loaded_at >= {since:DateTime64(3, 'UTC')} "
-            "AND load_id IN (SELECT batch FROM {batches:Identifier})", p)
+            "INSERT INTO job_scope_idents "
+            "SELECT {job:String}, ident FROM ("
+            "  SELECT ident FROM identity_map WHERE customer IN (SELECT key FROM {scope:Identifier}) "
+            "  UNION DISTINCT SELECT ident FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')} "
+            "  AND load_id IN (SELECT batch FROM {batches:Identifier}))", p)
     return int(wh.scalar("SELECT count() FROM {scope:Identifier}", p) or 0)
-
-
-def _oldest_batch_time(wh: Warehouse, batches_t: str) -> datetime:
-    """Lower bound of loaded_at over the scope's batches (prunes with the minmax index)."""
-    value = wh.scalar("SELECT min(loaded_at) FROM events WHERE load_id IN (SELECT batch FROM {b:Identifier})",
-                      {"b": batches_t})
-    return value if value and value.year > 1970 else datetime.now(timezone.utc)

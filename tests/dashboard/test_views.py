@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from seamline import queries, views
-from seamline.queries import Known, parse_state, to_search
+from seamline import urlstate, views
+from seamline.urlstate import Known, parse_state, to_search
 
 EOD = datetime(2026, 10, 30, 23, 59, 41, tzinfo=timezone.utc)
 KNOWN = Known(channels=("app", "chat", "email", "web"), sources=("crm", "web"), topics=("billing", "order"),
@@ -47,9 +47,9 @@ def test_dates_are_clamped_into_the_data_range():
 ])
 def test_hostile_values_fall_back_to_valid_defaults(params):
     s = parse_state(params, KNOWN)
-    assert s.preset in (*queries.PRESETS, "custom")
+    assert s.preset in (*urlstate.PRESETS, "custom")
     assert s.start < s.end
-    assert s.end - s.start <= timedelta(days=queries.MAX_SPAN_DAYS)
+    assert s.end - s.start <= timedelta(days=urlstate.MAX_SPAN_DAYS)
     assert s.tz == "UTC"
     assert set(s.channels) <= set(KNOWN.channels)
 
@@ -62,8 +62,8 @@ def test_filters_keep_only_known_values_in_order_without_duplicates():
 
 
 def test_page_params_are_validated_by_their_checkers():
-    checks = {"rule": queries.member_of(KNOWN.rules), "q": queries.one_of("p50", "p95"),
-              "incident": queries.token(300)}
+    checks = {"rule": urlstate.member_of(KNOWN.rules), "q": urlstate.one_of("p50", "p95"),
+              "incident": urlstate.token(300)}
     s = parse_state({"rule": "drop table", "q": "p95", "incident": "promo_after_purchase|s7-1"}, KNOWN, page_params=checks)
     assert s.extra == {"q": "p95", "incident": "promo_after_purchase|s7-1"}
     assert parse_state({"incident": "a|' OR 1=1"}, KNOWN, page_params=checks).extra == {}
@@ -72,7 +72,7 @@ def test_page_params_are_validated_by_their_checkers():
 def test_state_round_trips_through_the_query_string():
     s = parse_state({"period": "custom", "from": "2026-10-01", "to": "2026-10-14", "compare": "1",
                      "channel": "web,chat", "tz": "Europe/Berlin", "ids": "1"}, KNOWN)
-    again = parse_state(queries.parse_search(to_search(s)), KNOWN)
+    again = parse_state(urlstate.parse_search(to_search(s)), KNOWN)
     assert again == s
 
 

@@ -8,11 +8,11 @@ SELECT DISTINCT key FROM
     SELECT if(m.customer = '', substring(n.ident, 3), m.customer) AS key
     FROM (
         SELECT DISTINCT ident FROM events
-        WHERE loaded_at >= {since:DateTime64(3, 'UTC')} AND load_id IN (SELECT batch FROM {batches:Identifier})
+        WHERE loaded_at > {since:DateTime64(3, 'UTC')} AND load_id IN (SELECT batch FROM {batches:Identifier})
     ) AS n
     LEFT JOIN (
         SELECT ident, customer FROM identity_map
-        WHERE ident IN (SELECT ident FROM events WHERE loaded_at >= {since:DateTime64(3, 'UTC')}
+        WHERE ident IN (SELECT ident FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')}
                                                    AND load_id IN (SELECT batch FROM {batches:Identifier}))
     ) AS m ON m.ident = n.ident
     UNION ALL
