@@ -18,18 +18,22 @@ FEATURES = ("contacts", "repeat_contacts", "transfers", "repeat_info", "reauth",
             "frictioned_switches", "journey_events")
 
 
-def effort_frame(wh: Warehouse, start, end, channels: tuple[str, ...] = (), topics: tuple[str, ...] = ()):
+def effort_frame(wh: Warehouse, start, end, channels: tuple[str, ...] = (), topics: tuple[str, ...] = (),
+                 sample_mod: int = 1):
     """One row per active customer: FEATURES + ces (mean answer, NaN when none).
-    ``channels`` / ``topics`` restrict which survey answers count."""
+    ``channels`` / ``topics`` restrict which survey answers count; with
+    ``sample_mod`` > 1 only customers with cityHash64(customer) % sample_mod = 0
+    (a deterministic uniform sample)."""
     import pandas as pd
 
-    p = _period(start, end) | {"channels": list(channels), "topics": list(topics)}
+    p = _period(start, end) | {"channels": list(channels), "topics": list(topics), "mod": max(1, int(sample_mod))}
     rows = wh.rows(
         "SELECT d.customer, d.contacts, d.repeat_contacts, d.transfers, d.repeat_info, d.reauth, "
         "       ifNull(t.n, 0), ifNull(t.bad, 0), ifNull(j.avg_events, 0), s.ces, s.answers "
         "FROM (SELECT customer, sum(contacts) AS contacts, sum(repeat_contacts) AS repeat_contacts, "
         "             sum(transfers) AS transfers, sum(repeat_info) AS repeat_info, sum(reauth) AS reauth "
         "      FROM customer_days WHERE day >= {start_day:Date} AND day < {end_day:Date} "
+        "        AND cityHash64(customer) % {mod:UInt64} = 0 "
         "      GROUP BY customer HAVING sum(inbound) > 0) AS d "
         "LEFT JOIN (SELECT customer, count() AS n, countIf(frictionless = 0) AS bad FROM transitions "
         "           WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')} GROUP BY customer) AS t "
@@ -49,18 +53,28 @@ def effort_frame(wh: Warehouse, start, end, channels: tuple[str, ...] = (), topi
 
 
 def predicted_effort(wh: Warehouse, start, end, min_respondents: int = 30, channels: tuple[str, ...] = (),
-                     topics: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Model summary: CV error, coefficients, adjusted CES, calibration bins."""
+                     topics: tuple[str, ...] = (), max_customers: int | None = None) -> dict[str, Any]:
+    """Model summary: CV error, coefficients, adjusted CES, calibration bins.
+
+    With ``max_customers`` the model is fitted on a deterministic uniform
+    sample of about that many active customers (interactive use); the
+    adjusted mean is then an estimate from the sample (``sample_fraction``)."""
     import numpy as np
 
     from seamline.stats.effort_model import adjusted_ces, calibration, fit_effort_model, predict
 
-    frame = effort_frame(wh, start, end, channels, topics)
+    mod = 1
+    if max_customers:
+        p = _period(start, end)
+        active = int(wh.scalar("SELECT uniq(customer) FROM customer_days "
+                               "WHERE day >= {start_day:Date} AND day < {end_day:Date}", p) or 0)
+        mod = max(1, -(-active // max_customers))
+    frame = effort_frame(wh, start, end, channels, topics, sample_mod=mod)
     resp = frame[frame["ces"].notna()]
     non = frame[frame["ces"].isna()]
     out: dict[str, Any] = {"respondents": int(len(resp)), "non_respondents": int(len(non)), "available": False,
                            "cv_mae": None, "cv_rmse": None, "observed_mean": None, "predicted_non_respondent_mean": None,
-                           "adjusted_mean": None, "coefficients": {}, "calibration": []}
+                           "adjusted_mean": None, "coefficients": {}, "calibration": [], "sample_fraction": 1 / mod}
     if len(resp) < min_respondents:
         return out
     X = resp[list(FEATURES)].to_numpy(float)

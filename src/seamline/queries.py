@@ -482,12 +482,26 @@ def lag_distribution(ctx: Ctx, state: State) -> "pd.DataFrame":
 
 @dataset("freshness.slowest")
 def slowest_events(ctx: Ctx, state: State) -> "pd.DataFrame":
+    """The 50 slowest events of the period.  The rollup's sorted lags give the
+    50th-largest lag first, so the scan of ``events`` keeps only rows at or
+    above it (cheap columns first) instead of sorting the whole period."""
+    cols = ["event_id", "source", "channel", "type", "occurred_at", "ingested_at", "lag_s"]
+    params = state.params()
+    threshold = ctx.wh.scalar(
+        "SELECT min(l) FROM (SELECT arrayJoin(arraySlice(arrayReverse(lags), 1, 50)) AS l FROM freshness_hourly "
+        f"WHERE {_PERIOD % ('hour', 'hour')} AND {_SRC % 'source'} AND {_CH % 'channel'} "
+        "ORDER BY l DESC LIMIT 50)", params)
+    if threshold is None:  # no events in the period
+        import pandas as pd
+
+        return pd.DataFrame(columns=cols)
     return _frame(ctx.wh,
                   "SELECT event_id, source, channel, type, occurred_at, ingested_at, "
                   "(toUnixTimestamp64Milli(ingested_at) - toUnixTimestamp64Milli(occurred_at)) / 1000 AS lag_s "
-                  f"FROM events WHERE {_PERIOD % ('occurred_at', 'occurred_at')} AND {_SRC % 'source'} "
-                  f"AND {_CH % 'channel'} ORDER BY lag_s DESC, event_id LIMIT 50",
-                  state.params(), ["event_id", "source", "channel", "type", "occurred_at", "ingested_at", "lag_s"])
+                  f"FROM events WHERE {_PERIOD % ('occurred_at', 'occurred_at')} "
+                  "AND toUnixTimestamp64Milli(ingested_at) - toUnixTimestamp64Milli(occurred_at) >= {t_ms:Float64} "
+                  f"AND {_SRC % 'source'} AND {_CH % 'channel'} ORDER BY lag_s DESC, event_id LIMIT 50",
+                  params | {"t_ms": float(threshold) * 1000 - 0.5}, cols)
 
 
 # Effort ---------------------------------------------------------------------
@@ -574,7 +588,8 @@ def effort_calibration(ctx: Ctx, state: State) -> "pd.DataFrame":
     from seamline.effort import predicted_effort
 
     cols = ["bin", "predicted_ces", "observed_ces", "responses"]
-    res = predicted_effort(ctx.wh, state.start, state.end, channels=tuple(state.channels), topics=tuple(state.topics))
+    res = predicted_effort(ctx.wh, state.start, state.end, channels=tuple(state.channels), topics=tuple(state.topics),
+                           max_customers=40_000)
     if not res.get("available"):
         return pd.DataFrame(columns=cols)
     out = pd.DataFrame([{"bin": i + 1, "predicted_ces": b["predicted"], "observed_ces": b["observed"],

@@ -57,6 +57,15 @@ def split_statements(text: str) -> list[str]:
     return out
 
 
+# Per-query settings for every client: parallel INSERT ... SELECT, and sorts /
+# aggregations that spill to disk past ~1 GB so large recomputes stay within
+# a laptop's memory.
+CLIENT_SETTINGS = {
+    "max_insert_threads": 2,
+    "max_bytes_before_external_sort": 1_000_000_000,
+    "max_bytes_before_external_group_by": 1_000_000_000,
+}
+
 _pools: dict[tuple[str, str], "_Pool"] = {}
 _pools_lock = threading.Lock()
 
@@ -72,7 +81,7 @@ class _Pool:
     def _new_client(self, database: str | None) -> Any:
         import clickhouse_connect
 
-        kwargs: dict[str, Any] = {"dsn": self.dsn}
+        kwargs: dict[str, Any] = {"dsn": self.dsn, "settings": dict(CLIENT_SETTINGS)}
         if database:
             kwargs["database"] = database
         try:
