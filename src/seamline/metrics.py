@@ -235,6 +235,23 @@ RATE_KPIS = (
 )
 
 
+def ces_comparison(current: dict[str, Any], previous: dict[str, Any]):
+    """Welch t-test of two periods' CES means from their moments (None when
+    either period has fewer than two answers)."""
+    import math
+
+    from seamline.stats.intervals import compare_means
+
+    def sd(e):
+        n = e["responses"]
+        return math.sqrt(max(e["sum_sq"] - e["sum"] ** 2 / n, 0.0) / (n - 1))
+
+    if (current.get("responses") or 0) < 2 or (previous.get("responses") or 0) < 2:
+        return None
+    return compare_means(current["responses"], current["ces_mean"], sd(current),
+                         previous["responses"], previous["ces_mean"], sd(previous))
+
+
 def previous_period(start, end) -> tuple[datetime, datetime]:
     s, e = as_utc(start), as_utc(end)
     return s - (e - s), s
@@ -243,9 +260,7 @@ def previous_period(start, end) -> tuple[datetime, datetime]:
 def compare_periods(wh: Warehouse, settings: Settings, start, end,
                     current: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """Every KPI now vs the previous period of equal length, marked significant or noise."""
-    import math
-
-    from seamline.stats.intervals import compare_distributions, compare_means, two_proportions
+    from seamline.stats.intervals import compare_distributions, two_proportions
 
     cur = current or period_metrics(wh, settings, start, end, intervals=False)
     p_start, p_end = previous_period(start, end)
@@ -267,12 +282,7 @@ def compare_periods(wh: Warehouse, settings: Settings, start, end,
         entry(kpi, c[rate], p[rate], test)
 
     ce, pe = cur["effort"], prev["effort"]
-    test = None
-    if ce["responses"] > 1 and pe["responses"] > 1:
-        def sd(e):
-            n = e["responses"]
-            return math.sqrt(max(e["sum_sq"] - e["sum"] ** 2 / n, 0.0) / (n - 1))
-        test = compare_means(ce["responses"], ce["ces_mean"], sd(ce), pe["responses"], pe["ces_mean"], sd(pe))
+    test = ces_comparison(ce, pe)
     entry("ces_mean", ce["ces_mean"], pe["ces_mean"], test)
 
     hourly = {}

@@ -107,6 +107,8 @@ def table_records(df: "pd.DataFrame", tz: str = "UTC", show_ids: bool = False,
         for k, v in rec.items():
             if k in ids:
                 v = mask_id(v, show_ids)
+            elif k == "p_value" and isinstance(v, float):
+                v = fmt_p(v)  # rounding would show a tiny p-value as 0
             elif isinstance(v, (datetime,)) or type(v).__name__ == "Timestamp":
                 v = fmt_time(v, tz)
             elif isinstance(v, date):
@@ -211,18 +213,10 @@ def compare_kpi(kpi: Kpi, cur: Mapping[str, Any], prev: Mapping[str, Any]) -> di
         s2, n2 = kpi.counts(prev)
         p = two_proportions(int(s1 or 0), int(n1 or 0), int(s2 or 0), int(n2 or 0)).p_value
     elif kpi.key == "ces_mean":
-        from seamline.stats.intervals import compare_means
+        from seamline.metrics import ces_comparison
 
-        def sd(e):
-            n = e.get("responses") or 0
-            if n < 2:
-                return None
-            var = (e["sum_sq"] - e["sum"] ** 2 / n) / (n - 1)
-            return math.sqrt(max(var, 0.0))
-
-        a, b = cur["effort"], prev["effort"]
-        p = compare_means(a.get("responses") or 0, a.get("ces_mean"), sd(a),
-                          b.get("responses") or 0, b.get("ces_mean"), sd(b)).p_value
+        test = ces_comparison(cur["effort"], prev["effort"])
+        p = None if test is None else test.p_value
     elif kpi.key == "retention_90":
         p = None
     better = None
