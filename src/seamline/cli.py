@@ -17,12 +17,10 @@ class CliError(Exception):
 
 # Helpers ---------------------------------------------------------------------
 def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
+    from seamline.timefmt import iso_utc
+
+    if isinstance(value, (datetime, date)):
+        return iso_utc(value)
     if isinstance(value, set):
         return sorted(value)
     if hasattr(value, "item"):  # numpy scalars

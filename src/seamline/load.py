@@ -21,6 +21,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
+from seamline.timefmt import iso_utc
 from seamline.warehouse import Warehouse, quote_ident, split_statements, sql_text
 
 _PARSED_COLUMNS = """
@@ -88,12 +89,8 @@ def _jsonl_rows(path: Path, tick: Callable[[int], None]) -> Iterator[Row]:
 
 
 def _jsonable(value):
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
+    if isinstance(value, (datetime, date)):
+        return iso_utc(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return value
