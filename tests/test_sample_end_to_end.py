@@ -59,3 +59,15 @@ def test_sample_load_jobs_metrics_regressions(cli):
     assert items and set(items[0]) >= {"rule", "customer", "at", "channels", "event_ids"}
     day = [i for i in items if i["rule"] in ("contradictory_status", "promo_after_purchase")]
     assert len(day) == conflicts["contradictory_status"] + conflicts["promo_after_purchase"]
+
+
+def test_demo_without_serving_is_repeatable(cli, md):
+    code, out, _ = cli("demo", "--no-serve")
+    assert code == 0, out
+    assert f"loaded {PLANTED['valid_unique_events']:,}" in out and "[4/4] done" in out
+    notes = md.annotations()
+    assert {n["text"] for n in notes} == {a["text"] for a in PLANTED["annotations"]}
+    code, out, _ = cli("demo", "--no-serve")  # reuses everything: nothing new, nothing doubled
+    assert code == 0 and "loaded 0," in out
+    assert len(md.annotations()) == len(notes)
+    assert "failed" not in out
