@@ -38,6 +38,9 @@ FROM
             SELECT case_id, groupArray(occurred_at) AS resolved_times
             FROM events
             WHERE type = 'resolution' AND case_id != ''
+              AND ({full:UInt8} = 1 OR case_id IN (
+                  SELECT case_id FROM scoped_events(full = {full:UInt8}, job = {job:String})
+                  WHERE type = 'contact' AND case_id != ''))
             GROUP BY case_id
         ) AS r ON r.case_id = o.case_id
     ) AS c ON c.customer = m.customer
