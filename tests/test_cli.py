@@ -251,3 +251,14 @@ def test_cli_import_and_help_do_not_import_heavy_modules(tmp_path):
                          timeout=60)
     assert res.returncode == 0, res.stderr
     assert res.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_json_output_never_contains_nan(capsys):
+    import json as _json
+
+    import numpy as np
+
+    from seamline.cli import emit_json
+
+    emit_json({"a": float("nan"), "b": [1.5, float("inf")], "c": np.float64("nan"), "d": np.int64(3)})
+    assert _json.loads(capsys.readouterr().out) == {"a": None, "b": [1.5, None], "c": None, "d": 3}

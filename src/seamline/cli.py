@@ -28,8 +28,21 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def _finite(obj: Any) -> Any:
+    """NaN / infinity are not JSON: they become null (no value), recursively."""
+    if isinstance(obj, float):
+        return obj if obj == obj and obj not in (float("inf"), float("-inf")) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):  # numpy scalars
+        return _finite(obj.item())
+    return obj
+
+
 def emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, default=_json_default, indent=2, allow_nan=False) + "\n")
+    sys.stdout.write(json.dumps(_finite(obj), default=_json_default, indent=2, allow_nan=False) + "\n")
 
 
 def parse_date(text: str) -> datetime:
