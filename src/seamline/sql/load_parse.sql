@@ -41,11 +41,13 @@ FROM
     SELECT
         line,
         if(raw = '', doc, raw) AS raw_text,
-        isValidJSON(doc) AS is_json,
-        is_json AND startsWith(trimLeft(doc), '{') AS is_obj,
+        startsWith(trimLeft(doc), '{') AS looks_obj,
+        JSONExtractKeysAndValuesRaw(if(looks_obj, doc, '{}')) AS kv,
+        -- one parse for most rows: a document that yielded keys is valid JSON
+        if(notEmpty(kv), 1, isValidJSON(doc)) AS is_json,
+        is_json AND looks_obj AS is_obj,
         -- CSV/Parquet rows the reader rejected arrive as ["reason"] with their original text
         if(raw != '' AND is_json AND JSONType(doc) = 'Array', JSONExtractString(doc, 1), '') AS loader_reason,
-        JSONExtractKeysAndValuesRaw(if(is_obj, doc, '{}')) AS kv,
         mapFromArrays(kv.1, arrayMap(v -> multiIf(startsWith(v, '"') AND position(v, '\\') = 0, substring(v, 2, length(v) - 2),
                                                   startsWith(v, '"'), JSONExtractString(v),
                                                   v = 'null' OR startsWith(v, '{') OR startsWith(v, '['), '', v), kv.2)) AS f,
