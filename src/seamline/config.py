@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
@@ -135,7 +134,3 @@ class Settings(BaseSettings):
 
     def active_rules(self) -> list[Rule]:
         return [r for r in self.rules if r.enabled]
-
-
-def load_settings(**overrides: Any) -> Settings:
-    return Settings(**overrides)

@@ -621,7 +621,3 @@ def timeline_figure(df: "pd.DataFrame", tz: str = "UTC", at: datetime | None = N
         fig.add_vline(x=to_local(at, tz), line=dict(color="#d62828", dash="dot"))
     fig.update_yaxes(title="channel", categoryorder="category ascending")
     return fig
-
-
-def frame_to_csv(df: "pd.DataFrame") -> str:
-    return df.to_csv(index=False)
