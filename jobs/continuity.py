@@ -6,7 +6,8 @@ JOB = Job(
     schedule="*/15 * * * *",
     scope="customer",
     outputs=("transitions", "journeys"),
-    depends_on=("identity",),
+    inputs=("timeline",),
+    depends_on=("identity", "timeline"),
     statements=lambda s: [("continuity", {
         "gap_ms": int(s.windows.journey_gap_hours * 3_600_000),
         "friction_ms": int(s.windows.friction_minutes * 60_000),

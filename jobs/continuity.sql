@@ -1,88 +1,91 @@
--- Journeys and continuity (SPEC §3).
--- A customer's events in time order form journeys split by gaps > {gap_ms};
--- a touch is an inbound event other than repeat_info / reauth; a transition
--- is two consecutive touches of one journey on different channels; it is
--- frictionless when no repeat_info / reauth / transfer event of the customer
--- falls in [second touch, second touch + {friction_ms}] (closed).
--- Scope: the scoped_events view (the run's customers, or all when {full:UInt8} = 1).
-INSERT INTO transitions
-SELECT customer, at, prev_at, from_channel, to_channel, event_id, prev_event_id, journey_start,
-       (repeat_info + reauth + transfers) = 0 AS frictionless, repeat_info, reauth, transfers
-FROM
-(
-    SELECT customer, occurred_at AS at, event_id, channel AS to_channel, journey,
-           fromUnixTimestamp64Milli(journey_start_ms, 'UTC') AS journey_start,
-           n_repeat_info AS repeat_info, n_reauth AS reauth, n_transfer AS transfers,
-           lagInFrame(toNullable(channel)) OVER w AS from_channel_n,
-           lagInFrame(journey) OVER w AS prev_journey,
-           lagInFrame(occurred_at) OVER w AS prev_at,
-           lagInFrame(event_id) OVER w AS prev_event_id,
-           assumeNotNull(from_channel_n) AS from_channel
-    FROM
-    (
-        SELECT *,
-               sum(is_new) OVER s AS journey,
-               max(if(is_new, ms, 0)) OVER s AS journey_start_ms
-        FROM
-        (
-            SELECT customer, event_id, occurred_at, ms, channel, type, direction,
-                   (ms - lagInFrame(toNullable(ms)) OVER s) AS gap_ms,
-                   gap_ms IS NULL OR gap_ms > {gap_ms:Int64} AS is_new,
-                   countIf(type = 'repeat_info') OVER f AS n_repeat_info,
-                   countIf(type = 'reauth') OVER f AS n_reauth,
-                   countIf(type = 'transfer') OVER f AS n_transfer
-            FROM
-            (
-                SELECT e.customer AS customer,
-                       e.event_id AS event_id, e.occurred_at AS occurred_at,
-                       toUnixTimestamp64Milli(e.occurred_at) AS ms,
-                       e.channel AS channel, e.type AS type, e.direction AS direction
-                FROM scoped_events(full = {full:UInt8}, job = {job:String}) AS e
-            )
-            WINDOW f AS (PARTITION BY customer ORDER BY ms RANGE BETWEEN CURRENT ROW AND {friction_ms:UInt64} FOLLOWING),
-                   s AS (PARTITION BY customer ORDER BY ms, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-        )
-        WINDOW s AS (PARTITION BY customer ORDER BY ms, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-    )
-    WHERE direction = 'inbound' AND type NOT IN ('repeat_info', 'reauth')
-    WINDOW w AS (PARTITION BY customer ORDER BY ms, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-)
-WHERE from_channel_n IS NOT NULL AND prev_journey = journey AND from_channel != to_channel;
+-- Journeys and continuity (SPEC §3), in one ordered pass over the timeline.
+-- A customer's events in time order (ties by event_id) form journeys split by
+-- gaps > {gap_ms}; a touch is an inbound event other than repeat_info /
+-- reauth; a transition is two consecutive touches of one journey on
+-- different channels; it is frictionless when no repeat_info / reauth /
+-- transfer event of the customer falls in [second touch, second touch +
+-- {friction_ms}] (closed).
+--
+-- Per customer (the run's customers, or all when {full:UInt8} = 1) the events
+-- become sorted arrays; everything below is linear array arithmetic, with no
+-- window sort and no self-join:
+-- * journeys: is_new marks a gap, arrayCumSum numbers the journeys and
+--   arrayFill carries each journey's start forward;
+-- * friction after a touch: the three friction types are packed into one
+--   weight (repeat_info 1, reauth 2^20, transfer 2^40), so one cumulative sum
+--   counts all three.  The weight before the touch's time is the running sum
+--   at the start of its run of equal times; the weight up to time + window
+--   comes from merging the query times (t + window, tag 1) into the events
+--   (t, tag 0) - tag 1 sorts after an event at exactly t + window, so the
+--   window is closed;
+-- * the previous touch: each touch attribute is masked to touches and carried
+--   forward with arrayFill, then shifted by one.
+-- The per-customer result is staged once and unrolled into both tables.
+DROP TABLE IF EXISTS _continuity_stage;
 
--- One row per journey, for journey length and the friction mix.
-INSERT INTO journeys
-SELECT j.customer, j.start_at, j.end_at, j.events, j.touches,
-       countIf(t.event_id != '') AS transitions, countIf(t.event_id != '' AND t.frictionless = 0) AS frictioned,
-       any(j.channels)
+CREATE TABLE _continuity_stage ENGINE = MergeTree ORDER BY customer AS
+SELECT customer,
+       arrayFilter((x, f) -> f, arrayZip(occ, p_occ, p_ch, chs, ids, p_id, js, fc), is_tr) AS trs,
+       arrayZip(arrayMap(x -> x[1], j_occ), arrayMap(x -> x[-1], j_occ), arrayMap(x -> toUInt32(length(x)), j_occ),
+                arrayMap(x -> toUInt32(arraySum(x)), arraySplit((x, n) -> n, touch, is_new)),
+                arrayMap(x -> toUInt32(arraySum(x)), arraySplit((x, n) -> n, is_tr, is_new)),
+                arrayMap(x -> toUInt32(arraySum(x)),
+                         arraySplit((x, n) -> n, arrayMap((a, b) -> a AND b != 0, is_tr, fc), is_new)),
+                arrayMap(x -> arraySort(arrayDistinct(x)), arraySplit((x, n) -> n, chs, is_new))) AS jns
 FROM
 (
-    SELECT customer, journey, min(occurred_at) AS start_at, max(occurred_at) AS end_at, count() AS events,
-           countIf(direction = 'inbound' AND type NOT IN ('repeat_info', 'reauth')) AS touches,
-           arraySort(groupUniqArray(channel)) AS channels
+    SELECT customer,
+           arraySort(groupArray((ms, event_id, channel, is_touch, weight, occurred_at))) AS ev,
+           tupleElement(ev, 1) AS t,
+           tupleElement(ev, 2) AS ids,
+           tupleElement(ev, 3) AS chs,
+           tupleElement(ev, 4) AS touch,
+           tupleElement(ev, 5) AS w,
+           tupleElement(ev, 6) AS occ,
+           arrayMap((d, i) -> i = 1 OR d > {gap_ms:Int64}, arrayDifference(t), arrayEnumerate(t)) AS is_new,
+           arrayCumSum(is_new) AS jn,
+           arrayFill((x, n) -> n, t, is_new) AS js,
+           arrayCumSum(w) AS cw,
+           arrayMap((d, i) -> i = 1 OR d != 0, arrayDifference(t), arrayEnumerate(t)) AS run_start,
+           arrayFill((x, s) -> s, arrayMap((c, x) -> c - x, cw, w), run_start) AS before_w,
+           arraySort(arrayConcat(arrayMap((x, y) -> (x, 0, y), t, w),
+                                 arrayMap(x -> (x + {friction_ms:Int64}, 1, toUInt64(0)), t))) AS merged,
+           arrayFilter((c, tag) -> tag = 1, arrayCumSum(tupleElement(merged, 3)), tupleElement(merged, 2)) AS upto_w,
+           arrayMap((h, l) -> toUInt64(h - l), upto_w, before_w) AS fc,
+           -- last touch at or before each position (0 / '' / epoch: none yet)
+           arrayFill((x, m) -> m, arrayMap((x, m) -> if(m, x, toUInt64(0)), jn, touch), touch) AS lt_jn,
+           arrayFill((x, m) -> m, arrayMap((x, m) -> if(m, x, ''), chs, touch), touch) AS lt_ch,
+           arrayFill((x, m) -> m, arrayMap((x, m) -> if(m, x, ''), ids, touch), touch) AS lt_id,
+           arrayFill((x, m) -> m, occ, touch) AS lt_occ,
+           arrayPopBack(arrayPushFront(lt_jn, toUInt64(0))) AS p_jn,
+           arrayPopBack(arrayPushFront(lt_ch, '')) AS p_ch,
+           arrayPopBack(arrayPushFront(lt_id, '')) AS p_id,
+           arrayPopBack(arrayPushFront(lt_occ, occ[1])) AS p_occ,
+           arrayMap((m, pj, j, pc, c) -> m AND pj = j AND pj != 0 AND pc != c, touch, p_jn, jn, p_ch, chs) AS is_tr,
+           arraySplit((x, n) -> n, occ, is_new) AS j_occ
     FROM
     (
-        SELECT *, sum(gap_ms IS NULL OR gap_ms > {gap_ms:Int64}) OVER (PARTITION BY customer ORDER BY ms, event_id
-                                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS journey
-        FROM
-        (
-            SELECT customer, event_id, occurred_at, ms, channel, type, direction,
-                   ms - lagInFrame(toNullable(ms)) OVER (PARTITION BY customer ORDER BY ms, event_id
-                                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS gap_ms
-            FROM
-            (
-                SELECT e.customer AS customer,
-                       e.event_id AS event_id, e.occurred_at AS occurred_at,
-                       toUnixTimestamp64Milli(e.occurred_at) AS ms,
-                       e.channel AS channel, e.type AS type, e.direction AS direction
-                FROM scoped_events(full = {full:UInt8}, job = {job:String}) AS e
-            )
-        )
+        SELECT e.customer AS customer, e.ms AS ms, e.event_id AS event_id, e.channel AS channel,
+               e.occurred_at AS occurred_at,
+               e.direction = 'inbound' AND e.type NOT IN ('repeat_info', 'reauth') AS is_touch,
+               multiIf(e.type = 'repeat_info', toUInt64(1), e.type = 'reauth', toUInt64(1048576),
+                       e.type = 'transfer', toUInt64(1099511627776), toUInt64(0)) AS weight
+        FROM timeline AS e WHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
     )
-    GROUP BY customer, journey
-) AS j
-LEFT JOIN
-(
-    SELECT customer, journey_start, event_id, frictionless FROM transitions
-    WHERE {full:UInt8} = 1 OR customer IN (SELECT key FROM {scope:Identifier})
-) AS t ON t.customer = j.customer AND t.journey_start = j.start_at
-GROUP BY j.customer, j.start_at, j.end_at, j.events, j.touches;
+    GROUP BY customer
+)
+SETTINGS optimize_aggregation_in_order = 1;
+
+INSERT INTO transitions
+SELECT customer, tupleElement(x, 1), tupleElement(x, 2), tupleElement(x, 3), tupleElement(x, 4),
+       tupleElement(x, 5), tupleElement(x, 6), fromUnixTimestamp64Milli(tupleElement(x, 7), 'UTC'),
+       tupleElement(x, 8) = 0, bitAnd(tupleElement(x, 8), 1048575),
+       bitAnd(bitShiftRight(tupleElement(x, 8), 20), 1048575), bitShiftRight(tupleElement(x, 8), 40)
+FROM _continuity_stage ARRAY JOIN trs AS x;
+
+INSERT INTO journeys
+SELECT customer, tupleElement(x, 1), tupleElement(x, 2), tupleElement(x, 3), tupleElement(x, 4),
+       tupleElement(x, 5), tupleElement(x, 6), tupleElement(x, 7)
+FROM _continuity_stage ARRAY JOIN jns AS x;
+
+DROP TABLE IF EXISTS _continuity_stage;

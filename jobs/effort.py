@@ -6,6 +6,7 @@ JOB = Job(
     schedule="*/15 * * * *",
     scope="customer",
     outputs=("surveys",),
-    depends_on=("identity",),
+    inputs=("timeline",),
+    depends_on=("identity", "timeline"),
     statements=lambda s: [("effort", {})],
 )

@@ -26,6 +26,7 @@ JOB = Job(
     schedule="*/10 * * * *",
     scope="customer",
     outputs=("incidents",),
-    depends_on=("identity",),
+    inputs=("timeline",),
+    depends_on=("identity", "timeline"),
     statements=_statements,
 )

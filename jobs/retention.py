@@ -5,9 +5,9 @@ JOB = Job(
     description="first event, landmark, churn and first-30-day friction per customer",
     schedule="0 * * * *",
     scope="customer",
-    inputs=("events", "identity_map", "transitions", "contacts"),
+    inputs=("timeline", "transitions", "contacts"),
     outputs=("retention_customers",),
     extra_outputs=("data_bounds",),
-    depends_on=("identity", "continuity", "silence"),
+    depends_on=("identity", "timeline", "continuity", "silence"),
     statements=lambda s: [("retention", {"landmark_days": int(s.windows.landmark_days)})],
 )

@@ -6,6 +6,7 @@ JOB = Job(
     schedule="*/15 * * * *",
     scope="customer",
     outputs=("contacts", "customer_days"),
-    depends_on=("identity",),
+    inputs=("timeline",),
+    depends_on=("identity", "timeline"),
     statements=lambda s: [("silence", {"repeat_ms": int(s.windows.repeat_contact_days * 86_400_000)})],
 )

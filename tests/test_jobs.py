@@ -108,7 +108,7 @@ def test_crash_mid_run_then_retry(phase, small_sample, tmp_path, wh, md, setting
 
 def test_racing_runs_do_not_double_count(small_sample, wh, md, settings):
     load_file(wh, small_sample, settings.hash_salt, progress=False)
-    run_jobs(wh, md, settings, ["identity"])
+    run_jobs(wh, md, settings, ["identity", "timeline"])
     job = registry()["continuity"]
     results = []
     threads = [threading.Thread(target=lambda: results.append(run_job(wh, md, settings, job, full=True)))

@@ -64,18 +64,77 @@ def plan(names: list[str] | None) -> list[Job]:
 
 def run_jobs(wh: Warehouse, md: Metadata, settings: Settings, names: list[str] | None = None,
              full: bool = False, on_result: Callable[[RunResult], None] | None = None) -> list[RunResult]:
-    results = []
-    for job in plan(names):
-        # --full recomputes the named jobs; their dependencies run incrementally
-        result = run_job(wh, md, settings, job, full=full and (not names or job.name in names))
-        results.append(result)
-        if on_result:
-            on_result(result)
+    """Run ``names`` (default: every job) with their dependencies, in order.  A
+    job whose dependency failed is not run (recorded as ``skipped``).  Jobs of
+    one call share the scopes they have in common (see ``ScopeCache``)."""
+    results: list[RunResult] = []
+    failed: set[str] = set()
+    cache = ScopeCache(wh)
+    try:
+        for job in plan(names):
+            broken = [d for d in job.depends_on if d in failed]
+            if broken:
+                result = RunResult(job.name, "skipped", full, error=f"dependency failed: {', '.join(broken)}")
+                run_id = md.start_run(job.name, full)
+                md.finish_run(run_id, "skipped", error=result.error)
+            else:
+                # --full recomputes the named jobs; their dependencies run incrementally
+                result = run_job(wh, md, settings, job, full=full and (not names or job.name in names),
+                                 scopes=cache)
+            if result.status != "success":
+                failed.add(job.name)
+            results.append(result)
+            if on_result:
+                on_result(result)
+    finally:
+        cache.close()
     return results
 
 
+class ScopeCache:
+    """Scopes computed once per ``run_jobs`` call.  A scope depends on the
+    job's kind (customer / hour), its unseen load batches and the identity
+    changes since its watermark; the changes since a later watermark are a
+    subset of those since an earlier one, so their count identifies the set.
+    Jobs run together usually share all three, and the second job copies the
+    first one's keys instead of recomputing them."""
+
+    def __init__(self, wh: Warehouse):
+        self.wh = wh
+        self.tables: dict[tuple, str] = {}
+
+    def key(self, kind: str, batches_t: str, watermark: datetime | None) -> tuple:
+        batches = tuple(sorted(r[0] for r in self.wh.rows("SELECT batch FROM {b:Identifier}", {"b": batches_t})))
+        changes = 0
+        if kind == "customer" and watermark is not None:
+            changes = int(self.wh.scalar("SELECT count() FROM identity_changes "
+                                         "WHERE changed_at >= {w:DateTime64(3, 'UTC')}", {"w": watermark}) or 0)
+        return kind, batches, changes
+
+    def restore(self, key: tuple, scope_t: str) -> bool:
+        table = self.tables.get(key)
+        if table is None:
+            return False
+        self.wh.command("INSERT INTO {t:Identifier} SELECT key FROM {c:Identifier}", {"t": scope_t, "c": table})
+        return True
+
+    def keep(self, key: tuple, scope_t: str) -> None:
+        table = f"_scope_shared_{len(self.tables)}"
+        self.wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": table})
+        self.wh.command(f"CREATE TABLE {quote_ident(table)} ENGINE = Memory AS SELECT key FROM {quote_ident(scope_t)}")
+        self.tables[key] = table
+
+    def close(self) -> None:
+        for table in self.tables.values():
+            try:
+                self.wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": table})
+            except Exception:
+                pass
+        self.tables.clear()
+
+
 def run_job(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full: bool = False,
-            crash_after: str | None = None) -> RunResult:
+            crash_after: str | None = None, scopes: ScopeCache | None = None) -> RunResult:
     """Run one job.  ``crash_after`` (tests only) raises after that phase."""
     plock = _process_locks.setdefault(job.name, threading.Lock())
     if not plock.acquire(blocking=False):
@@ -87,7 +146,7 @@ def run_job(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full: boo
             md.finish_run(run_id, "skipped", error="another run holds the lock")
             return RunResult(job.name, "skipped", full, error="another run holds the lock")
         try:
-            return _run_locked(wh, md, settings, job, full, crash_after)
+            return _run_locked(wh, md, settings, job, full, crash_after, scopes)
         finally:
             md.release_lock(job.name, owner)
     finally:
@@ -95,7 +154,7 @@ def run_job(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full: boo
 
 
 def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full: bool,
-                crash_after: str | None) -> RunResult:
+                crash_after: str | None, scopes: ScopeCache | None) -> RunResult:
     started = datetime.now(timezone.utc)
     run_id = md.start_run(job.name, full)
     scope_t, batches_t = f"_scope_{job.name}", f"_scope_batches_{job.name}"
@@ -111,7 +170,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
             rows = job.run(wh, settings, full_mode, batches_t, since) if (full_mode or new_batches) else 0
             scope = None
         else:
-            scope = _prepare_scope(wh, job, scope_t, batches_t, full_mode, watermark, since)
+            scope = _prepare_scope(wh, job, scope_t, batches_t, full_mode, watermark, since, scopes)
             if full_mode:
                 for table in job.outputs + job.extra_outputs:
                     wh.command("TRUNCATE TABLE {t:Identifier}", {"t": table})
@@ -143,7 +202,8 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
         try:
             for t in (scope_t, batches_t):
                 wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
-            wh.command("ALTER TABLE job_scope_idents DROP PARTITION {job:String}", {"job": job.name})
+            if job.scope_idents:
+                wh.command("ALTER TABLE job_scope_idents DROP PARTITION {job:String}", {"job": job.name})
         except Exception:
             pass
 
@@ -169,24 +229,30 @@ def _prepare_batches(wh: Warehouse, job: Job, batches_t: str, since: datetime, e
 
 
 def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, batches_t: str, full_mode: bool,
-                   watermark: datetime | None, since: datetime) -> int | None:
+                   watermark: datetime | None, since: datetime, scopes: ScopeCache | None) -> int | None:
     """Fill the run's scope: keys (customers or hours) in ``scope_t`` and, for
-    customer jobs, their identifiers in ``job_scope_idents`` (read by the
-    ``scoped_events`` view)."""
+    jobs that read ``scoped_events``, the scope's identifiers in
+    ``job_scope_idents``."""
     key_type = "DateTime('UTC')" if job.scope == "hour" else "String"
     wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": scope_t})
     wh.command(f"CREATE TABLE {quote_ident(scope_t)} (key {key_type}) ENGINE = Memory")
-    wh.command("ALTER TABLE job_scope_idents DROP PARTITION {job:String}", {"job": job.name})
+    if job.scope_idents:
+        wh.command("ALTER TABLE job_scope_idents DROP PARTITION {job:String}", {"job": job.name})
     if full_mode:
         return None
     p = {"scope": scope_t, "batches": batches_t, "watermark": watermark, "since": since, "job": job.name}
-    if job.scope == "hour":
-        wh.command(
-            "INSERT INTO {scope:Identifier} SELECT DISTINCT toDateTime(toStartOfHour(occurred_at), 'UTC') "
-            "FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')} "
-            "AND load_id IN (SELECT batch FROM {batches:Identifier})", p)
-    else:
-        wh.command(sql_text("seamline.sql", "scope_customers"), p)
+    cache_key = scopes.key(job.scope, batches_t, watermark) if scopes is not None else None
+    if cache_key is None or not scopes.restore(cache_key, scope_t):
+        if job.scope == "hour":
+            wh.command(
+                "INSERT INTO {scope:Identifier} SELECT DISTINCT toDateTime(toStartOfHour(occurred_at), 'UTC') "
+                "FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')} "
+                "AND load_id IN (SELECT batch FROM {batches:Identifier})", p)
+        else:
+            wh.command(sql_text("seamline.sql", "scope_customers"), p)
+        if cache_key is not None:
+            scopes.keep(cache_key, scope_t)
+    if job.scope_idents:
         wh.command(
             "INSERT INTO job_scope_idents "
             "SELECT {job:String}, ident FROM ("

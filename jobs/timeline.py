@@ -1,0 +1,12 @@
+from seamline.jobdef import Job
+
+JOB = Job(
+    name="timeline",
+    description="events with their customer key, in (customer, time) order, read by the metric jobs",
+    schedule="*/5 * * * *",
+    scope="customer",
+    scope_idents=True,
+    outputs=("timeline",),
+    depends_on=("identity",),
+    statements=lambda s: [("timeline", {})],
+)
