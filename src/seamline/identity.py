@@ -85,7 +85,8 @@ def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = 
         diff = "FROM identity_map AS o INNER JOIN identity_map_next AS x ON o.ident = x.ident WHERE o.customer != x.customer"
         moved = [r[0] for r in wh.rows(f"SELECT DISTINCT arrayJoin([o.customer, x.customer]) {diff}")]
         moved_idents = int(wh.scalar(f"SELECT count() {diff}"))
-        added = int(wh.scalar("SELECT count() FROM identity_map_next WHERE ident NOT IN (SELECT ident FROM identity_map)"))
+        added = int(wh.scalar("SELECT count() FROM identity_map_next WHERE ident NOT IN "
+                               "(SELECT ident FROM identity_map WHERE ident IN (SELECT ident FROM identity_map_next))"))
         if added or moved:
             if batches is None:
                 wh.command("EXCHANGE TABLES identity_map AND identity_map_next")
