@@ -15,16 +15,17 @@ FROM
     (
         SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel, e.attrs
-        FROM timeline AS e WHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
-          AND e.type = 'message' AND e.direction = 'outbound'
+        FROM timeline AS e PREWHERE e.type = 'message'
+        WHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
+          AND e.direction = 'outbound'
           AND arrayAll((k, v) -> e.attrs[k] = v, {msg_keys:Array(String)}, {msg_values:Array(String)})
     ) AS m
     INNER JOIN
     (
         SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel, e.attrs
-        FROM timeline AS e WHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
-          AND e.type = {trigger_type:String}
+        FROM timeline AS e PREWHERE e.type = {trigger_type:String}
+        WHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
     ) AS t ON t.customer = m.customer
     WHERE t.occurred_at <= m.occurred_at
       AND t.event_id != m.event_id

@@ -15,8 +15,9 @@ FROM
     (
         SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel
-        FROM timeline AS e WHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
-          AND e.type = 'message' AND e.direction = 'outbound'
+        FROM timeline AS e PREWHERE e.type = 'message'
+        WHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
+          AND e.direction = 'outbound'
           AND arrayAll((k, v) -> e.attrs[k] = v, {msg_keys:Array(String)}, {msg_values:Array(String)})
     ) AS m
     INNER JOIN
@@ -29,15 +30,16 @@ FROM
                    min(e.occurred_at) AS opened_at,
                    argMin(e.event_id, (e.occurred_at, e.event_id)) AS open_event_id,
                    argMin(e.channel, (e.occurred_at, e.event_id)) AS channel
-            FROM timeline AS e WHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
-              AND e.type = 'contact' AND e.case_id != '' AND e.topic = {case_topic:String}
+            FROM timeline AS e PREWHERE e.type = 'contact'
+            WHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
+              AND e.case_id != '' AND e.topic = {case_topic:String}
             GROUP BY customer, case_id
         ) AS o
         LEFT JOIN
         (
             SELECT case_id, groupArray(occurred_at) AS resolved_times
-            FROM events
-            WHERE type = 'resolution' AND case_id != ''
+            FROM events PREWHERE type = 'resolution'
+            WHERE case_id != ''
               AND ({full:UInt8} = 1 OR case_id IN (
                   SELECT case_id FROM timeline
                   WHERE customer IN (SELECT key FROM {scope:Identifier}) AND type = 'contact' AND case_id != ''))

@@ -16,8 +16,8 @@ FROM
         SELECT e.customer AS customer,
                e.occurred_at AS occurred_at, e.event_id AS event_id, e.channel AS channel,
                if(e.topic = '', 'unknown', e.topic) AS topic, e.ms AS ms
-        FROM timeline AS e WHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
-          AND e.type = 'contact'
+        FROM timeline AS e PREWHERE e.type = 'contact'
+        WHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
     )
     WINDOW w AS (PARTITION BY customer, topic ORDER BY ms, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 );
