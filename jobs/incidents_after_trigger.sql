@@ -1,6 +1,8 @@
 -- Rule template `after_trigger`: an outbound message whose attrs match
 -- {msg_keys}/{msg_values} within {window_ms} ms (closed) after the same
 -- customer's {trigger_type} event whose attrs {match_keys} are equal (and set).
+-- The match values are part of the join key, so a customer's purchases of one
+-- product never meet promos for another.
 -- One incident per offending message; event_ids = triggers (by time) + message.
 INSERT INTO incidents
 SELECT {rule:String}, mid, mcustomer, mat,
@@ -14,22 +16,24 @@ FROM
     FROM
     (
         SELECT e.customer AS customer,
-               e.event_id, e.occurred_at, e.channel, e.attrs
+               e.event_id, e.occurred_at, e.channel,
+               arrayMap(k -> e.attrs[k], {match_keys:Array(String)}) AS match_values
         FROM timeline AS e PREWHERE e.type = 'message'
         WHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
           AND e.direction = 'outbound'
-          AND arrayAll((k, v) -> e.attrs[k] = v, {msg_keys:Array(String)}, {msg_values:Array(String)})
+          AND arrayMap(k -> e.attrs[k], {msg_keys:Array(String)}) = {msg_values:Array(String)}
+          AND NOT has(match_values, '')
     ) AS m
     INNER JOIN
     (
         SELECT e.customer AS customer,
-               e.event_id, e.occurred_at, e.channel, e.attrs
+               e.event_id, e.occurred_at, e.channel,
+               arrayMap(k -> e.attrs[k], {match_keys:Array(String)}) AS match_values
         FROM timeline AS e PREWHERE e.type = {trigger_type:String}
         WHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
-    ) AS t ON t.customer = m.customer
+    ) AS t ON t.customer = m.customer AND t.match_values = m.match_values
     WHERE t.occurred_at <= m.occurred_at
       AND t.event_id != m.event_id
       AND toUnixTimestamp64Milli(m.occurred_at) - toUnixTimestamp64Milli(t.occurred_at) <= {window_ms:Int64}
-      AND arrayAll(k -> m.attrs[k] != '' AND m.attrs[k] = t.attrs[k], {match_keys:Array(String)})
     GROUP BY mid, mcustomer, mat, mchannel
 );

@@ -18,7 +18,7 @@ FROM
         FROM timeline AS e PREWHERE e.type = 'message'
         WHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
           AND e.direction = 'outbound'
-          AND arrayAll((k, v) -> e.attrs[k] = v, {msg_keys:Array(String)}, {msg_values:Array(String)})
+          AND arrayMap(k -> e.attrs[k], {msg_keys:Array(String)}) = {msg_values:Array(String)}
     ) AS m
     INNER JOIN
     (

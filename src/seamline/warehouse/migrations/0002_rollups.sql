@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS freshness_hourly
     p95      Float64,
     p99      Float64,
     sketch   AggregateFunction(quantilesDD(0.005, 0.5, 0.95, 0.99), Float64),
-    lags     Array(Float64) CODEC(ZSTD(3))
+    lags     Array(Float64) CODEC(LZ4)  -- LZ4: ZSTD(3) made the 50 M full run 3.5 s slower
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(hour)
