@@ -4,6 +4,7 @@ racing runs do not double-count, and the scheduler survives a restart."""
 
 from __future__ import annotations
 
+import gzip
 import random
 import threading
 import time
@@ -144,6 +145,41 @@ def test_failed_job_is_recorded_and_others_run(small_sample, wh, md, settings):
     assert all(r.status == "success" for name, r in results.items() if name != "effort")
     last = md.runs("effort", limit=1)[0]
     assert last["status"] == "failed" and last["error"]
+
+
+def test_dependents_of_a_failed_job_are_skipped(small_sample, wh, md, settings):
+    load_file(wh, small_sample, settings.hash_salt, progress=False)
+    wh.command("DROP TABLE timeline")  # the timeline job cannot write
+    results = {r.job: r for r in run_jobs(wh, md, settings)}
+    assert results["timeline"].status == "failed"
+    readers = [j.name for j in registry().values() if "timeline" in j.depends_on]
+    assert sorted(readers) == ["continuity", "effort", "incidents", "retention", "silence"]
+    for name in readers:
+        assert results[name].status == "skipped", name
+        assert results[name].error.startswith("dependency failed: timeline"), results[name].error
+        assert md.runs(name, limit=1)[0]["status"] == "skipped"
+    assert results["retention"].error == "dependency failed: timeline, continuity, silence"
+    assert results["identity"].status == results["freshness"].status == "success"
+
+
+def test_jobs_of_one_run_share_scopes_and_leave_no_tables(small_sample, tmp_path, wh, md, settings):
+    with gzip.open(small_sample, "rt", encoding="utf-8") as fh:
+        events = fh.readlines()
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first.write_text("".join(events[: len(events) * 2 // 3]), "utf-8")
+    second.write_text("".join(events[len(events) * 2 // 3:]), "utf-8")
+    load_file(wh, first, settings.hash_salt, progress=False)
+    run_jobs(wh, md, settings)
+    load_file(wh, second, settings.hash_salt, progress=False)
+    results = run_jobs(wh, md, settings)
+    scopes = {r.job: r.scope for r in results if registry()[r.job].scope == "customer"}
+    assert len(set(scopes.values())) == 1 and next(iter(scopes.values())) > 0, scopes
+    left = wh.rows("SELECT name FROM system.tables WHERE database = currentDatabase() "
+                   "AND (startsWith(name, '_scope') OR startsWith(name, '_continuity'))")
+    assert left == []
+    after = snapshot(wh)
+    run_jobs(wh, md, settings, full=True)
+    assert snapshot(wh) == after
 
 
 def test_unknown_job_name():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import traceback
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -102,6 +103,8 @@ class ScopeCache:
     def __init__(self, wh: Warehouse):
         self.wh = wh
         self.tables: dict[tuple, str] = {}
+        # unique per call: the scheduler may run two job chains at once
+        self.prefix = f"_scope_shared_{uuid.uuid4().hex[:12]}"
 
     def key(self, kind: str, batches_t: str, watermark: datetime | None) -> tuple:
         batches = tuple(sorted(r[0] for r in self.wh.rows("SELECT batch FROM {b:Identifier}", {"b": batches_t})))
@@ -119,7 +122,7 @@ class ScopeCache:
         return True
 
     def keep(self, key: tuple, scope_t: str) -> None:
-        table = f"_scope_shared_{len(self.tables)}"
+        table = f"{self.prefix}_{len(self.tables)}"
         self.wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": table})
         self.wh.command(f"CREATE TABLE {quote_ident(table)} ENGINE = Memory AS SELECT key FROM {quote_ident(scope_t)}")
         self.tables[key] = table
