@@ -339,12 +339,10 @@ def run_edge(args) -> dict[str, Any]:
         edge_cases.write(d / "edge_events.jsonl", rows)
         edge_cases.write(d / "edge_part1.jsonl", rows[0::2])
         edge_cases.write(d / "edge_part2.jsonl", rows[1::2])
-        rc, secs, log = _sub([str(Path(__file__).resolve()), "--step", "edge", "--dir", str(d),
-                              "--json-out", str(d / "edge.json")], args.timeout)
-        if rc != 0:
-            row["errors"].append(f"edge step failed (rc={rc}): {log}")
+        sl = _step([str(Path(__file__).resolve()), "--step", "edge", "--dir", str(d)], d / "edge.json",
+                   args.timeout, "edge step", row["errors"])
+        if sl is None:
             return row
-        sl = json.loads((d / "edge.json").read_text())
         row["seamline"] = sl
         mism, inc = [], []
         for (a, b), sm, si in zip(edge_cases.PERIODS, sl["metrics"], sl["metrics_incremental"]):
@@ -372,6 +370,15 @@ def _sub(args: list[str], timeout: float | None) -> tuple[int, float, str]:
     return p.returncode, time.perf_counter() - t0, (p.stdout[-3000:] + p.stderr[-6000:])
 
 
+def _step(args: list[str], out: Path, timeout: float | None, what: str, errors: list[str]) -> dict | None:
+    """Run one step in its own process; its JSON (``out``), or None with the failure in ``errors``."""
+    rc, _secs, log = _sub([*args, "--json-out", str(out)], timeout)
+    if rc != 0:
+        errors.append(f"{what} failed (rc={rc}): {log}")
+        return None
+    return json.loads(out.read_text())
+
+
 def periods_for(gen: dict[str, Any]) -> list[tuple[str, str]]:
     s, e = parse_iso(gen["start"]), parse_iso(gen["end"])
     return [(iso(s), iso(e)), (iso(s + timedelta(days=30)), iso(s + timedelta(days=60)))]
@@ -385,33 +392,25 @@ def run_size(n: int, with_pandas: bool, args) -> dict[str, Any]:
     row: dict[str, Any] = {"size": label, "n": n, "dir": str(d), "errors": []}
     me = str(Path(__file__).resolve())
     try:
-        rc, secs, log = _sub([me, "--step", "generate", "--n", str(n), "--dir", str(d), "--seed", str(args.seed),
-                              "--json-out", str(d / "gen.json")], args.timeout)
-        if rc != 0:
-            row["errors"].append(f"generate failed (rc={rc}): {log}")
+        gen = _step([me, "--step", "generate", "--n", str(n), "--dir", str(d), "--seed", str(args.seed)],
+                    d / "gen.json", args.timeout, "generate", row["errors"])
+        if gen is None:
             return row
-        gen = json.loads((d / "gen.json").read_text())
         row["generate"] = gen
         periods = periods_for(gen)
-        cmd = [me, "--step", "seamline", "--dir", str(d), "--json-out", str(d / "seamline.json"),
-               "--metrics-runs", str(args.metrics_runs), "--query-runs", str(args.query_runs)]
+        cmd = [me, "--step", "seamline", "--dir", str(d), "--metrics-runs", str(args.metrics_runs), "--query-runs", str(args.query_runs)]
         if with_pandas and not args.no_full_check:
             cmd.append("--check-full")
-        rc, secs, log = _sub(cmd, args.timeout)
-        if rc != 0:
-            row["errors"].append(f"seamline step failed (rc={rc}): {log}")
+        sl = _step(cmd, d / "seamline.json", args.timeout, "seamline step", row["errors"])
+        if sl is None:
             return row
-        sl = json.loads((d / "seamline.json").read_text())
         row["seamline"] = sl
         if with_pandas:
-            pcmd = [str(HERE / "pandas_baseline.py"), str(d / "events.jsonl.gz"), "--json-out", str(d / "pandas.json")]
+            pcmd = [str(HERE / "pandas_baseline.py"), str(d / "events.jsonl.gz")]
             for a, b in periods:
                 pcmd += ["--period", f"{a},{b}"]
-            rc, secs, log = _sub(pcmd, args.timeout)
-            if rc != 0:
-                row["errors"].append(f"pandas baseline failed (rc={rc}): {log}")
-            else:
-                pd_res = json.loads((d / "pandas.json").read_text())
+            pd_res = _step(pcmd, d / "pandas.json", args.timeout, "pandas baseline", row["errors"])
+            if pd_res is not None:
                 row["pandas"] = {k: v for k, v in pd_res.items() if k != "metrics"}
                 row["pandas"]["metrics"] = pd_res["metrics"]
                 mism = []
