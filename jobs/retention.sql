@@ -24,20 +24,20 @@ FROM
                minIf(toNullable(e.occurred_at), e.type = 'churn') AS churn_at,
                argMin(e.channel, (e.occurred_at, e.event_id)) AS first_channel,
                groupArrayIf(e.occurred_at, e.type = 'repeat_info') AS ri_times
-        FROM timeline AS e WHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
+        FROM timeline AS e PREWHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
         GROUP BY customer
     )
 ) AS b
 LEFT JOIN
 (
     SELECT customer, groupArray((at, frictionless)) AS tr FROM transitions
-    WHERE {full:UInt8} = 1 OR customer IN (SELECT key FROM {scope:Identifier})
+    PREWHERE {full:UInt8} = 1 OR customer IN (SELECT key FROM {scope:Identifier})
     GROUP BY customer
 ) AS t ON t.customer = b.customer
 LEFT JOIN
 (
     SELECT customer, groupArrayIf(at, is_repeat = 1) AS rc FROM contacts
-    WHERE {full:UInt8} = 1 OR customer IN (SELECT key FROM {scope:Identifier})
+    PREWHERE {full:UInt8} = 1 OR customer IN (SELECT key FROM {scope:Identifier})
     GROUP BY customer
 ) AS c ON c.customer = b.customer;
 

@@ -32,7 +32,7 @@ class Job:
     statements: Callable[["Settings"], list[Statement]] | None = None
     run: Callable[..., int] | None = None  # global jobs: (wh, settings, full, batches table, since)
     extra_outputs: tuple[str, ...] = field(default=())   # replaced wholesale, not scoped
-    scope_idents: bool = False         # fill job_scope_idents (read by the scoped_events view)
+    scope_idents: bool = False         # fill job_scope_idents (the timeline reads events by identifier)
 
     def sql_statements(self, settings: "Settings") -> list[Statement]:
         return self.statements(settings) if self.statements else []

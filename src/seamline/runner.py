@@ -224,8 +224,8 @@ def _prepare_batches(wh: Warehouse, job: Job, batches_t: str, since: datetime, e
     wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": batches_t})
     wh.command(f"CREATE TABLE {quote_ident(batches_t)} (batch String) ENGINE = Memory")
     wh.command(
-        "INSERT INTO {b:Identifier} SELECT DISTINCT load_id FROM events "
-        "WHERE loaded_at > {since:DateTime64(3, 'UTC')} AND ({all:UInt8} = 1 OR load_id NOT IN "
+        "INSERT INTO {b:Identifier} SELECT DISTINCT batch FROM event_batches "
+        "WHERE loaded_at > {since:DateTime64(3, 'UTC')} AND ({all:UInt8} = 1 OR batch NOT IN "
         "  (SELECT batch FROM job_batches WHERE job = {job:String}))",
         {"b": batches_t, "since": since, "job": job.name, "all": int(not exclude_seen)})
     return int(wh.scalar("SELECT count() FROM {b:Identifier}", {"b": batches_t}) or 0)
@@ -234,7 +234,7 @@ def _prepare_batches(wh: Warehouse, job: Job, batches_t: str, since: datetime, e
 def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, batches_t: str, full_mode: bool,
                    watermark: datetime | None, since: datetime, scopes: ScopeCache | None) -> int | None:
     """Fill the run's scope: keys (customers or hours) in ``scope_t`` and, for
-    jobs that read ``scoped_events``, the scope's identifiers in
+    jobs that read events by identifier (timeline), the scope's identifiers in
     ``job_scope_idents``."""
     key_type = "DateTime('UTC')" if job.scope == "hour" else "String"
     wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": scope_t})

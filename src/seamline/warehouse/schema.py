@@ -45,7 +45,7 @@ def render_ddl(statement: str, cluster: str = "") -> str:
     text = "\n".join(lines)
     text = _CREATE.sub(lambda m: f"{m.group(1)} ON CLUSTER {quote_ident(cluster)}", text, count=1)
     if re.match(r"^\s*(ALTER|DROP|TRUNCATE)\b", text, re.IGNORECASE) and " ON CLUSTER " not in text:
-        text = re.sub(r"^(\s*(?:ALTER|DROP|TRUNCATE)\s+TABLE\s+(?:IF\s+EXISTS\s+)?[`\w.]+)",
+        text = re.sub(r"^(\s*(?:ALTER|DROP|TRUNCATE)\s+(?:TABLE|VIEW)\s+(?:IF\s+EXISTS\s+)?[`\w.]+)",
                       lambda m: f"{m.group(1)} ON CLUSTER {quote_ident(cluster)}", text, count=1, flags=re.IGNORECASE)
 
     def engine(m: re.Match) -> str:
