@@ -1,20 +1,47 @@
--- The customer timeline (migration 0005): the run's events with their
--- resolved customer key, stored in (customer, ms, event_id) order for the
--- metric jobs to read in order.  The run's events are every event when
--- {full} = 1, else those of the identifiers in job_scope_idents (filled by
--- the runner); the scope filter is a PREWHERE on the events' sort key, so
--- only the scope's rows are read in full.  An identifier not yet in
--- identity_map is its own customer.
+-- The customer timeline (migration 0005): every event with its customer key,
+-- stored in (customer, ms, event_id) order for the metric jobs to read in
+-- order.  The timeline job only sees load batches the identity job has
+-- processed, so every event's identifier is in identity_map.
+--
+-- An incremental run appends the new events (the run's batches, read through
+-- the load_id index) of customers whose key did not change.  An event already
+-- in the timeline (a retry after a crash) is not appended again.
 INSERT INTO timeline
-SELECT if(m.customer = '', substring(e.ident, 3), m.customer), toUnixTimestamp64Milli(e.occurred_at), e.event_id,
-       e.occurred_at, e.source, e.channel, e.direction, e.type, e.topic, e.case_id, e.attrs
+SELECT m.customer, toUnixTimestamp64Milli(e.occurred_at), e.event_id, e.occurred_at, e.source, e.channel,
+       e.direction, e.type, e.topic, e.case_id, e.attrs
+FROM
+(
+    SELECT ident, event_id, occurred_at, source, channel, direction, type, topic, case_id, attrs
+    FROM events
+    PREWHERE {full:UInt8} = 0 AND load_id IN (SELECT batch FROM {batches:Identifier})
+    WHERE loaded_at > {since:DateTime64(3, 'UTC')}
+      AND ident NOT IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
+) AS e
+INNER JOIN
+(
+    SELECT ident, customer FROM identity_map
+    PREWHERE ident IN (SELECT ident FROM events
+                       PREWHERE {full:UInt8} = 0 AND load_id IN (SELECT batch FROM {batches:Identifier}))
+) AS m ON e.ident = m.ident
+WHERE e.event_id NOT IN (
+    SELECT event_id FROM timeline
+    PREWHERE customer IN (SELECT key FROM {scope:Identifier})
+    WHERE ms >= (SELECT min(toUnixTimestamp64Milli(occurred_at)) FROM events
+                 PREWHERE load_id IN (SELECT batch FROM {batches:Identifier})));
+
+-- Customers whose key changed (their identifiers are in job_scope_idents, and
+-- their rows were deleted by the runner), or everyone in a full run: every
+-- event, re-keyed.
+INSERT INTO timeline
+SELECT m.customer, toUnixTimestamp64Milli(e.occurred_at), e.event_id, e.occurred_at, e.source, e.channel,
+       e.direction, e.type, e.topic, e.case_id, e.attrs
 FROM
 (
     SELECT ident, event_id, occurred_at, source, channel, direction, type, topic, case_id, attrs
     FROM events
     PREWHERE {full:UInt8} = 1 OR ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
 ) AS e
-LEFT JOIN
+INNER JOIN
 (
     SELECT ident, customer FROM identity_map
     PREWHERE {full:UInt8} = 1 OR ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})

@@ -32,7 +32,10 @@ class Job:
     statements: Callable[["Settings"], list[Statement]] | None = None
     run: Callable[..., int] | None = None  # global jobs: (wh, settings, full, batches table, since)
     extra_outputs: tuple[str, ...] = field(default=())   # replaced wholesale, not scoped
-    scope_idents: bool = False         # fill job_scope_idents (the timeline reads events by identifier)
+    # The outputs are the events themselves (the timeline): an incremental run
+    # rewrites only the customers whose key changed (their identifiers go to
+    # job_scope_idents, table {rekeyed}) and appends the others' new events.
+    event_log: bool = False
 
     def sql_statements(self, settings: "Settings") -> list[Statement]:
         return self.statements(settings) if self.statements else []

@@ -160,7 +160,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                 crash_after: str | None, scopes: ScopeCache | None) -> RunResult:
     started = datetime.now(timezone.utc)
     run_id = md.start_run(job.name, full)
-    scope_t, batches_t = f"_scope_{job.name}", f"_scope_batches_{job.name}"
+    scope_t, batches_t, rekeyed_t = f"_scope_{job.name}", f"_scope_batches_{job.name}", f"_rekeyed_{job.name}"
     try:
         watermark = md.watermark(job.name)
         full_mode = full or watermark is None
@@ -168,30 +168,35 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
         # Batches this run covers: for a full run every batch loaded so far (only
         # those inside the look-back need recording); else the unseen ones.
         since = (started if full_mode else watermark) - lookback
-        new_batches = _prepare_batches(wh, job, batches_t, since, exclude_seen=not full_mode)
+        new_batches, held_back = _prepare_batches(wh, job, batches_t, since, exclude_seen=not full_mode)
         if job.scope == "global":
             rows = job.run(wh, settings, full_mode, batches_t, since) if (full_mode or new_batches) else 0
             scope = None
         else:
             scope = _prepare_scope(wh, job, scope_t, batches_t, full_mode, watermark, since, scopes)
+            # an event log deletes only its re-keyed customers; others delete the whole scope
+            doomed = _prepare_rekeyed(wh, job, rekeyed_t, full_mode, watermark) if job.event_log else scope_t
             if full_mode:
                 for table in job.outputs + job.extra_outputs:
                     wh.command("TRUNCATE TABLE {t:Identifier}", {"t": table})
-            elif scope:
+            elif scope and (doomed == scope_t or wh.scalar("SELECT count() FROM {t:Identifier}", {"t": doomed})):
                 key = "hour" if job.scope == "hour" else "customer"
                 for table in job.outputs:
                     wh.command(f"DELETE FROM {quote_ident(table)} WHERE {quote_ident(key)} IN "
-                               f"(SELECT key FROM {quote_ident(scope_t)})")
+                               f"(SELECT key FROM {quote_ident(doomed)})")
             _maybe_crash(crash_after, "delete")
             if full_mode or scope:
-                base = {"full": int(full_mode), "scope": scope_t, "job": job.name}
+                base = {"full": int(full_mode), "scope": scope_t, "job": job.name, "batches": batches_t,
+                        "since": since}
                 for name, params in job.sql_statements(settings):
                     wh.run_script(sql_text("seamline.jobs", name), base | params)
                     _maybe_crash(crash_after, "statement")
             rows = sum(int(wh.scalar("SELECT count() FROM {t:Identifier}", {"t": t}) or 0) for t in job.outputs)
         wh.command("INSERT INTO job_batches SELECT {job:String}, batch, now64(3) FROM {b:Identifier}",
                    {"job": job.name, "b": batches_t})
-        md.finish_run(run_id, "success", rows=rows, scope=scope, watermark=started)
+        # a batch held back for identity must stay inside the next run's window
+        watermark_next = min(started, held_back - timedelta(milliseconds=1)) if held_back else started
+        md.finish_run(run_id, "success", rows=rows, scope=scope, watermark=watermark_next)
         seconds = (datetime.now(timezone.utc) - started).total_seconds()
         return RunResult(job.name, "success", full_mode, scope, rows, round(seconds, 3))
     except BaseException as exc:
@@ -203,9 +208,9 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
         return RunResult(job.name, "failed", full, seconds=round(seconds, 3), error=err.splitlines()[0][:500])
     finally:
         try:
-            for t in (scope_t, batches_t):
+            for t in (scope_t, batches_t, rekeyed_t):
                 wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
-            if job.scope_idents:
+            if job.event_log:
                 wh.command("ALTER TABLE job_scope_idents DROP PARTITION {job:String}", {"job": job.name})
         except Exception:
             pass
@@ -220,27 +225,37 @@ def _maybe_crash(crash_after: str | None, phase: str) -> None:
         raise SimulatedCrash(phase)
 
 
-def _prepare_batches(wh: Warehouse, job: Job, batches_t: str, since: datetime, exclude_seen: bool) -> int:
+def _prepare_batches(wh: Warehouse, job: Job, batches_t: str, since: datetime,
+                     exclude_seen: bool) -> tuple[int, datetime | None]:
+    """The load batches of the run: loaded within the look-back, unseen by the
+    job (unless ``exclude_seen`` is false), and, for a job that depends on
+    identity, already processed by it (so every identifier has its key).
+    Returns their count and the load time of the oldest batch held back for
+    identity (None when none is)."""
     wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": batches_t})
     wh.command(f"CREATE TABLE {quote_ident(batches_t)} (batch String) ENGINE = Memory")
-    wh.command(
-        "INSERT INTO {b:Identifier} SELECT DISTINCT batch FROM event_batches "
-        "WHERE loaded_at > {since:DateTime64(3, 'UTC')} AND ({all:UInt8} = 1 OR batch NOT IN "
-        "  (SELECT batch FROM job_batches WHERE job = {job:String}))",
-        {"b": batches_t, "since": since, "job": job.name, "all": int(not exclude_seen)})
-    return int(wh.scalar("SELECT count() FROM {b:Identifier}", {"b": batches_t}) or 0)
+    p = {"b": batches_t, "since": since, "job": job.name, "all": int(not exclude_seen),
+         "gated": int("identity" in job.depends_on)}
+    unseen = ("FROM event_batches WHERE loaded_at > {since:DateTime64(3, 'UTC')} AND ({all:UInt8} = 1 OR batch NOT IN "
+              "(SELECT batch FROM job_batches WHERE job = {job:String}))")
+    identified = "batch IN (SELECT batch FROM job_batches WHERE job = 'identity')"
+    wh.command(f"INSERT INTO {{b:Identifier}} SELECT DISTINCT batch {unseen} "
+               f"AND ({{gated:UInt8}} = 0 OR {identified})", p)
+    held_back = wh.rows(f"SELECT min(loaded_at), count() {unseen} AND {{gated:UInt8}} = 1 AND NOT {identified}", p)
+    count = int(wh.scalar("SELECT count() FROM {b:Identifier}", p) or 0)
+    if not held_back or not held_back[0][1]:
+        return count, None
+    oldest = held_back[0][0]
+    return count, oldest if oldest.tzinfo else oldest.replace(tzinfo=timezone.utc)
 
 
 def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, batches_t: str, full_mode: bool,
                    watermark: datetime | None, since: datetime, scopes: ScopeCache | None) -> int | None:
-    """Fill the run's scope: keys (customers or hours) in ``scope_t`` and, for
-    jobs that read events by identifier (timeline), the scope's identifiers in
-    ``job_scope_idents``."""
+    """Fill the run's scope: the keys (customers or hours) to recompute, in
+    ``scope_t``; ``None`` for a full run."""
     key_type = "DateTime('UTC')" if job.scope == "hour" else "String"
     wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": scope_t})
     wh.command(f"CREATE TABLE {quote_ident(scope_t)} (key {key_type}) ENGINE = Memory")
-    if job.scope_idents:
-        wh.command("ALTER TABLE job_scope_idents DROP PARTITION {job:String}", {"job": job.name})
     if full_mode:
         return None
     p = {"scope": scope_t, "batches": batches_t, "watermark": watermark, "since": since, "job": job.name}
@@ -255,11 +270,20 @@ def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, batches_t: str, full_m
             wh.command(sql_text("seamline.sql", "scope_customers"), p)
         if cache_key is not None:
             scopes.keep(cache_key, scope_t)
-    if job.scope_idents:
-        wh.command(
-            "INSERT INTO job_scope_idents "
-            "SELECT {job:String}, ident FROM ("
-            "  SELECT ident FROM identity_map WHERE customer IN (SELECT key FROM {scope:Identifier}) "
-            "  UNION DISTINCT SELECT ident FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')} "
-            "  AND load_id IN (SELECT batch FROM {batches:Identifier}))", p)
     return int(wh.scalar("SELECT count() FROM {scope:Identifier}", p) or 0)
+
+
+def _prepare_rekeyed(wh: Warehouse, job: Job, rekeyed_t: str, full_mode: bool, watermark: datetime | None) -> str:
+    """For an event log: the customers whose key changed since the watermark
+    (in ``rekeyed_t``) and their identifiers (in ``job_scope_idents``).  Their
+    rows are rewritten; the other customers only gain their new events."""
+    wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": rekeyed_t})
+    wh.command(f"CREATE TABLE {quote_ident(rekeyed_t)} (key String) ENGINE = Memory")
+    wh.command("ALTER TABLE job_scope_idents DROP PARTITION {job:String}", {"job": job.name})
+    if not full_mode:
+        p = {"t": rekeyed_t, "watermark": watermark, "job": job.name}
+        wh.command("INSERT INTO {t:Identifier} SELECT DISTINCT customer FROM identity_changes "
+                   "WHERE changed_at >= {watermark:DateTime64(3, 'UTC')}", p)
+        wh.command("INSERT INTO job_scope_idents SELECT {job:String}, ident FROM identity_map "
+                   "WHERE customer IN (SELECT key FROM {t:Identifier})", p)
+    return rekeyed_t
