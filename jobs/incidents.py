@@ -2,8 +2,14 @@ from seamline.jobdef import Job
 
 
 def _statements(settings):
-    out = []
-    for rule in settings.active_rules():
+    rules = settings.active_rules()
+    if not rules:
+        return []
+    types = {"message"} | {r.trigger_type for r in rules if r.template == "after_trigger"}
+    if any(r.template == "during_open_case" for r in rules):
+        types.add("contact")
+    out = [("incidents_stage", {"types": sorted(types)})]
+    for rule in rules:
         params = {
             "rule": rule.name,
             "window_ms": int(rule.window_hours * 3_600_000),
@@ -17,7 +23,7 @@ def _statements(settings):
         elif rule.template == "contradiction":
             params |= {"same": rule.same, "differ": rule.differ}
         out.append((f"incidents_{rule.template}", params))
-    return out
+    return out + [("incidents_unstage", {})]
 
 
 JOB = Job(

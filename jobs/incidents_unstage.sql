@@ -1,0 +1,2 @@
+-- The incident rules have run: drop their staged events.
+DROP TABLE IF EXISTS _incidents_stage;
