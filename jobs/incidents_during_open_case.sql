@@ -15,7 +15,8 @@ FROM
     (
         SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel
-        FROM _incidents_stage AS e PREWHERE e.type = 'message'
+        FROM {src:Identifier} AS e PREWHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
+          AND e.type = 'message'
         WHERE e.direction = 'outbound'
           AND arrayMap(k -> e.attrs[k], {msg_keys:Array(String)}) = {msg_values:Array(String)}
     ) AS m
@@ -29,7 +30,8 @@ FROM
                    min(e.occurred_at) AS opened_at,
                    argMin(e.event_id, (e.occurred_at, e.event_id)) AS open_event_id,
                    argMin(e.channel, (e.occurred_at, e.event_id)) AS channel
-            FROM _incidents_stage AS e PREWHERE e.type = 'contact'
+            FROM {src:Identifier} AS e PREWHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
+              AND e.type = 'contact'
             WHERE e.case_id != '' AND e.topic = {case_topic:String}
             GROUP BY customer, case_id
         ) AS o
@@ -39,7 +41,9 @@ FROM
             FROM events PREWHERE type = 'resolution'
             WHERE case_id != ''
               AND ({full:UInt8} = 1 OR case_id IN (
-                  SELECT case_id FROM _incidents_stage PREWHERE type = 'contact' WHERE case_id != ''))
+                  SELECT case_id FROM {src:Identifier}
+                  PREWHERE customer IN (SELECT key FROM {scope:Identifier}) AND type = 'contact'
+                  WHERE case_id != ''))
             GROUP BY case_id
         ) AS r ON r.case_id = o.case_id
     ) AS c ON c.customer = m.customer

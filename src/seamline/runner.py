@@ -188,7 +188,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
             if full_mode or scope:
                 base = {"full": int(full_mode), "scope": scope_t, "job": job.name, "batches": batches_t,
                         "since": since}
-                for name, params in job.sql_statements(settings):
+                for name, params in job.sql_statements(settings, full_mode):
                     wh.run_script(sql_text("seamline.jobs", name), base | params)
                     _maybe_crash(crash_after, "statement")
             rows = sum(int(wh.scalar("SELECT count() FROM {t:Identifier}", {"t": t}) or 0) for t in job.outputs)
