@@ -8,7 +8,7 @@ JOB = Job(
     outputs=("transitions", "journeys"),
     inputs=("timeline",),
     depends_on=("identity", "timeline"),
-    statements=lambda s, full: [("continuity", {
+    statements=lambda s: [("continuity", {
         "gap_ms": int(s.windows.journey_gap_hours * 3_600_000),
         "friction_ms": int(s.windows.friction_minutes * 60_000),
     })],

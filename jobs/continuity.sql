@@ -70,7 +70,7 @@ FROM
                e.direction = 'inbound' AND e.type NOT IN ('repeat_info', 'reauth') AS is_touch,
                multiIf(e.type = 'repeat_info', toUInt64(1), e.type = 'reauth', toUInt64(1048576),
                        e.type = 'transfer', toUInt64(1099511627776), toUInt64(0)) AS weight
-        FROM timeline AS e PREWHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
+        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
     )
     GROUP BY customer
 )

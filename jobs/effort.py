@@ -8,5 +8,5 @@ JOB = Job(
     outputs=("surveys",),
     inputs=("timeline",),
     depends_on=("identity", "timeline"),
-    statements=lambda s, full: [("effort", {})],
+    statements=lambda s: [("effort", {})],
 )

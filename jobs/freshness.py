@@ -7,5 +7,5 @@ JOB = Job(
     scope="hour",
     inputs=("events",),
     outputs=("freshness_hourly", "freshness_source_hourly"),
-    statements=lambda s, full: [("freshness", {})],
+    statements=lambda s: [("freshness", {})],
 )

@@ -1,21 +1,10 @@
 from seamline.jobdef import Job
 
 
-def _statements(settings, full):
-    """One statement per active rule.  A full run's rules read the timeline; an
-    incremental run's read one staged copy of its customers' messages,
-    triggers and contacts (the scattered attrs are read once, not per rule)."""
-    rules = settings.active_rules()
-    if not rules:
-        return []
-    types = {"message"} | {r.trigger_type for r in rules if r.template == "after_trigger"}
-    if any(r.template == "during_open_case" for r in rules):
-        types.add("contact")
-    out = [] if full else [("incidents_stage", {"types": sorted(types)})]
-    src = "timeline" if full else "_incidents_stage"
-    for rule in rules:
+def _statements(settings):
+    out = []
+    for rule in settings.active_rules():
         params = {
-            "src": src,
             "rule": rule.name,
             "window_ms": int(rule.window_hours * 3_600_000),
             "msg_keys": list(rule.message.keys()),
@@ -28,7 +17,7 @@ def _statements(settings, full):
         elif rule.template == "contradiction":
             params |= {"same": rule.same, "differ": rule.differ}
         out.append((f"incidents_{rule.template}", params))
-    return out if full else out + [("incidents_unstage", {})]
+    return out
 
 
 JOB = Job(

@@ -15,7 +15,7 @@ FROM
     (
         SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel
-        FROM {src:Identifier} AS e PREWHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
+        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
           AND e.type = 'message'
         WHERE e.direction = 'outbound'
           AND arrayMap(k -> e.attrs[k], {msg_keys:Array(String)}) = {msg_values:Array(String)}
@@ -30,7 +30,7 @@ FROM
                    min(e.occurred_at) AS opened_at,
                    argMin(e.event_id, (e.occurred_at, e.event_id)) AS open_event_id,
                    argMin(e.channel, (e.occurred_at, e.event_id)) AS channel
-            FROM {src:Identifier} AS e PREWHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
+            FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
               AND e.type = 'contact'
             WHERE e.case_id != '' AND e.topic = {case_topic:String}
             GROUP BY customer, case_id
@@ -41,7 +41,7 @@ FROM
             FROM events PREWHERE type = 'resolution'
             WHERE case_id != ''
               AND ({full:UInt8} = 1 OR case_id IN (
-                  SELECT case_id FROM {src:Identifier}
+                  SELECT case_id FROM {timeline:Identifier}
                   PREWHERE customer IN (SELECT key FROM {scope:Identifier}) AND type = 'contact'
                   WHERE case_id != ''))
             GROUP BY case_id

@@ -9,5 +9,5 @@ JOB = Job(
     outputs=("retention_customers",),
     extra_outputs=("data_bounds",),
     depends_on=("identity", "timeline", "continuity", "silence"),
-    statements=lambda s, full: [("retention", {"landmark_days": int(s.windows.landmark_days)})],
+    statements=lambda s: [("retention", {"landmark_days": int(s.windows.landmark_days)})],
 )

@@ -24,7 +24,7 @@ FROM
                minIf(toNullable(e.occurred_at), e.type = 'churn') AS churn_at,
                argMin(e.channel, (e.occurred_at, e.event_id)) AS first_channel,
                groupArrayIf(e.occurred_at, e.type = 'repeat_info') AS ri_times
-        FROM timeline AS e PREWHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
+        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
         GROUP BY customer
     )
 ) AS b

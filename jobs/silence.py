@@ -8,5 +8,5 @@ JOB = Job(
     outputs=("contacts", "customer_days"),
     inputs=("timeline",),
     depends_on=("identity", "timeline"),
-    statements=lambda s, full: [("silence", {"repeat_ms": int(s.windows.repeat_contact_days * 86_400_000)})],
+    statements=lambda s: [("silence", {"repeat_ms": int(s.windows.repeat_contact_days * 86_400_000)})],
 )

@@ -8,5 +8,5 @@ JOB = Job(
     event_log=True,
     outputs=("timeline",),
     depends_on=("identity",),
-    statements=lambda s, full: [("timeline", {})],
+    statements=lambda s: [("timeline", {})],
 )

@@ -29,7 +29,7 @@ class Job:
     outputs: tuple[str, ...]           # tables the job owns (rows keyed by its scope)
     inputs: tuple[str, ...] = ("events", "identity_map")
     depends_on: tuple[str, ...] = ()
-    statements: Callable[["Settings", bool], list[Statement]] | None = None  # (settings, full run)
+    statements: Callable[["Settings"], list[Statement]] | None = None
     run: Callable[..., int] | None = None  # global jobs: (wh, settings, full, batches table, since)
     extra_outputs: tuple[str, ...] = field(default=())   # replaced wholesale, not scoped
     # The outputs are the events themselves (the timeline): an incremental run
@@ -37,8 +37,8 @@ class Job:
     # job_scope_idents, table {rekeyed}) and appends the others' new events.
     event_log: bool = False
 
-    def sql_statements(self, settings: "Settings", full: bool = False) -> list[Statement]:
-        return self.statements(settings, full) if self.statements else []
+    def sql_statements(self, settings: "Settings") -> list[Statement]:
+        return self.statements(settings) if self.statements else []
 
     def cron(self, settings: "Settings") -> str:
         return settings.schedules.get(self.name, self.schedule)

@@ -98,11 +98,19 @@ class ScopeCache:
     changes since its watermark; the changes since a later watermark are a
     subset of those since an earlier one, so their count identifies the set.
     Jobs run together usually share all three, and the second job copies the
-    first one's keys instead of recomputing them."""
+    first one's keys instead of recomputing them.
+
+    The cache also keeps each customer scope's *slice* of the timeline: its
+    customers' rows, copied once.  They are scattered over the timeline's
+    granules, so every job reading them there would read most of the table;
+    the jobs of the call read the small slice instead.  A job only takes
+    batches its dependencies (the timeline job among them) have processed, so
+    a slice made for a scope already holds that scope's events."""
 
     def __init__(self, wh: Warehouse):
         self.wh = wh
         self.tables: dict[tuple, str] = {}
+        self.slices: dict[tuple, str] = {}
         # unique per call: the scheduler may run two job chains at once
         self.prefix = f"_scope_shared_{uuid.uuid4().hex[:12]}"
 
@@ -127,13 +135,26 @@ class ScopeCache:
         self.wh.command(f"CREATE TABLE {quote_ident(table)} ENGINE = Memory AS SELECT key FROM {quote_ident(scope_t)}")
         self.tables[key] = table
 
+    def slice(self, key: tuple, scope_t: str) -> str:
+        """The timeline rows of the scope's customers (made on first use)."""
+        table = self.slices.get(key)
+        if table is None:
+            table = f"{self.prefix}_slice_{len(self.slices)}"
+            self.wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": table})
+            self.wh.command(f"CREATE TABLE {quote_ident(table)} ENGINE = MergeTree ORDER BY (customer, ms, event_id) "
+                            "AS SELECT * FROM timeline PREWHERE customer IN (SELECT key FROM {s:Identifier})",
+                            {"s": scope_t})
+            self.slices[key] = table
+        return table
+
     def close(self) -> None:
-        for table in self.tables.values():
+        for table in list(self.tables.values()) + list(self.slices.values()):
             try:
                 self.wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": table})
             except Exception:
                 pass
         self.tables.clear()
+        self.slices.clear()
 
 
 def run_job(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full: bool = False,
@@ -161,6 +182,8 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
     started = datetime.now(timezone.utc)
     run_id = md.start_run(job.name, full)
     scope_t, batches_t, rekeyed_t = f"_scope_{job.name}", f"_scope_batches_{job.name}", f"_rekeyed_{job.name}"
+    own_cache = scopes is None
+    scopes = scopes or ScopeCache(wh)
     try:
         watermark = md.watermark(job.name)
         full_mode = full or watermark is None
@@ -173,7 +196,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
             rows = job.run(wh, settings, full_mode, batches_t, since) if (full_mode or new_batches) else 0
             scope = None
         else:
-            scope = _prepare_scope(wh, job, scope_t, batches_t, full_mode, watermark, since, scopes)
+            scope, cache_key = _prepare_scope(wh, job, scope_t, batches_t, full_mode, watermark, since, scopes)
             # an event log deletes only its re-keyed customers; others delete the whole scope
             doomed = _prepare_rekeyed(wh, job, rekeyed_t, full_mode, watermark) if job.event_log else scope_t
             if full_mode:
@@ -188,13 +211,15 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
             if full_mode or scope:
                 base = {"full": int(full_mode), "scope": scope_t, "job": job.name, "batches": batches_t,
                         "since": since}
-                for name, params in job.sql_statements(settings, full_mode):
+                if "timeline" in job.inputs:  # the jobs reading the timeline read the scope's slice
+                    base["timeline"] = "timeline" if full_mode else scopes.slice(cache_key, scope_t)
+                for name, params in job.sql_statements(settings):
                     wh.run_script(sql_text("seamline.jobs", name), base | params)
                     _maybe_crash(crash_after, "statement")
             rows = sum(int(wh.scalar("SELECT count() FROM {t:Identifier}", {"t": t}) or 0) for t in job.outputs)
         wh.command("INSERT INTO job_batches SELECT {job:String}, batch, now64(3) FROM {b:Identifier}",
                    {"job": job.name, "b": batches_t})
-        # a batch held back for identity must stay inside the next run's window
+        # a batch held back for a dependency must stay inside the next run's window
         watermark_next = min(started, held_back - timedelta(milliseconds=1)) if held_back else started
         md.finish_run(run_id, "success", rows=rows, scope=scope, watermark=watermark_next)
         seconds = (datetime.now(timezone.utc) - started).total_seconds()
@@ -212,6 +237,8 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                 wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
             if job.event_log:
                 wh.command("ALTER TABLE job_scope_idents DROP PARTITION {job:String}", {"job": job.name})
+            if own_cache:
+                scopes.close()
         except Exception:
             pass
 
@@ -228,20 +255,20 @@ def _maybe_crash(crash_after: str | None, phase: str) -> None:
 def _prepare_batches(wh: Warehouse, job: Job, batches_t: str, since: datetime,
                      exclude_seen: bool) -> tuple[int, datetime | None]:
     """The load batches of the run: loaded within the look-back, unseen by the
-    job (unless ``exclude_seen`` is false), and, for a job that depends on
-    identity, already processed by it (so every identifier has its key).
-    Returns their count and the load time of the oldest batch held back for
-    identity (None when none is)."""
+    job (unless ``exclude_seen`` is false), and already processed by every job
+    it depends on (identity first: so every identifier has its key).  Returns
+    their count and the load time of the oldest batch held back for a
+    dependency (None when none is)."""
     wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": batches_t})
     wh.command(f"CREATE TABLE {quote_ident(batches_t)} (batch String) ENGINE = Memory")
     p = {"b": batches_t, "since": since, "job": job.name, "all": int(not exclude_seen),
-         "gated": int("identity" in job.depends_on)}
+         "deps": list(job.depends_on), "n": len(job.depends_on)}
     unseen = ("FROM event_batches WHERE loaded_at > {since:DateTime64(3, 'UTC')} AND ({all:UInt8} = 1 OR batch NOT IN "
               "(SELECT batch FROM job_batches WHERE job = {job:String}))")
-    identified = "batch IN (SELECT batch FROM job_batches WHERE job = 'identity')"
-    wh.command(f"INSERT INTO {{b:Identifier}} SELECT DISTINCT batch {unseen} "
-               f"AND ({{gated:UInt8}} = 0 OR {identified})", p)
-    held_back = wh.rows(f"SELECT min(loaded_at), count() {unseen} AND {{gated:UInt8}} = 1 AND NOT {identified}", p)
+    ready = ("({n:UInt32} = 0 OR batch IN (SELECT batch FROM job_batches WHERE job IN {deps:Array(String)} "
+             "GROUP BY batch HAVING uniqExact(job) = {n:UInt32}))")
+    wh.command(f"INSERT INTO {{b:Identifier}} SELECT DISTINCT batch {unseen} AND {ready}", p)
+    held_back = wh.rows(f"SELECT min(loaded_at), count() {unseen} AND NOT {ready}", p)
     count = int(wh.scalar("SELECT count() FROM {b:Identifier}", p) or 0)
     if not held_back or not held_back[0][1]:
         return count, None
@@ -250,17 +277,18 @@ def _prepare_batches(wh: Warehouse, job: Job, batches_t: str, since: datetime,
 
 
 def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, batches_t: str, full_mode: bool,
-                   watermark: datetime | None, since: datetime, scopes: ScopeCache | None) -> int | None:
+                   watermark: datetime | None, since: datetime, scopes: ScopeCache) -> tuple[int | None, tuple]:
     """Fill the run's scope: the keys (customers or hours) to recompute, in
-    ``scope_t``; ``None`` for a full run."""
+    ``scope_t``.  Returns their count (``None`` for a full run) and the
+    scope's cache key."""
     key_type = "DateTime('UTC')" if job.scope == "hour" else "String"
     wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": scope_t})
     wh.command(f"CREATE TABLE {quote_ident(scope_t)} (key {key_type}) ENGINE = Memory")
     if full_mode:
-        return None
+        return None, ()
     p = {"scope": scope_t, "batches": batches_t, "watermark": watermark, "since": since, "job": job.name}
-    cache_key = scopes.key(job.scope, batches_t, watermark) if scopes is not None else None
-    if cache_key is None or not scopes.restore(cache_key, scope_t):
+    cache_key = scopes.key(job.scope, batches_t, watermark)
+    if not scopes.restore(cache_key, scope_t):
         if job.scope == "hour":
             wh.command(
                 "INSERT INTO {scope:Identifier} SELECT DISTINCT toDateTime(toStartOfHour(occurred_at), 'UTC') "
@@ -268,9 +296,8 @@ def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, batches_t: str, full_m
                 "AND load_id IN (SELECT batch FROM {batches:Identifier})", p)
         else:
             wh.command(sql_text("seamline.sql", "scope_customers"), p)
-        if cache_key is not None:
-            scopes.keep(cache_key, scope_t)
-    return int(wh.scalar("SELECT count() FROM {scope:Identifier}", p) or 0)
+        scopes.keep(cache_key, scope_t)
+    return int(wh.scalar("SELECT count() FROM {scope:Identifier}", p) or 0), cache_key
 
 
 def _prepare_rekeyed(wh: Warehouse, job: Job, rekeyed_t: str, full_mode: bool, watermark: datetime | None) -> str:

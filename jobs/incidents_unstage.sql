@@ -1,2 +1,0 @@
--- The incident rules have run: drop their staged events.
-DROP TABLE IF EXISTS _incidents_stage;
