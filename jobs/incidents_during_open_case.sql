@@ -38,9 +38,8 @@ FROM
         LEFT JOIN
         (
             SELECT case_id, groupArray(occurred_at) AS resolved_times
-            FROM events PREWHERE type = 'resolution'
-            WHERE case_id != ''
-              AND ({full:UInt8} = 1 OR case_id IN (
+            FROM case_resolutions
+            WHERE ({full:UInt8} = 1 OR case_id IN (
                   SELECT case_id FROM {timeline:Identifier}
                   PREWHERE customer IN (SELECT key FROM {scope:Identifier}) AND type = 'contact'
                   WHERE case_id != ''))

@@ -21,7 +21,7 @@ from seamline.warehouse import Warehouse
 @dataclass
 class IdentityResult:
     nodes: int
-    customers: int
+    customers: int                     # -1 after an incremental resolve (not counted)
     changed_idents: int
     changed_customers: set[str] = field(default_factory=set)
 
@@ -82,21 +82,28 @@ def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = 
                 "INSERT INTO identity_sub SELECT ident FROM identity_map WHERE customer IN "
                 "(SELECT customer FROM identity_map WHERE ident IN (SELECT ident FROM identity_sub))")
             n = _label_into_next(wh, "SELECT a, b FROM identity_edges WHERE a IN (SELECT ident FROM identity_sub)", {})
-        diff = "FROM identity_map AS o INNER JOIN identity_map_next AS x ON o.ident = x.ident WHERE o.customer != x.customer"
-        moved = [r[0] for r in wh.rows(f"SELECT DISTINCT arrayJoin([o.customer, x.customer]) {diff}")]
-        moved_idents = int(wh.scalar(f"SELECT count() {diff}"))
-        added = int(wh.scalar("SELECT count() FROM identity_map_next WHERE ident NOT IN "
-                               "(SELECT ident FROM identity_map WHERE ident IN (SELECT ident FROM identity_map_next))"))
-        if added or moved:
-            if batches is None:
-                wh.command("EXCHANGE TABLES identity_map AND identity_map_next")
-            else:
-                wh.command("DELETE FROM identity_map WHERE ident IN (SELECT ident FROM identity_map_next)")
-                wh.command("INSERT INTO identity_map SELECT * FROM identity_map_next")
-        if moved:
+        # the old map's rows for the relabelled identifiers (read by primary key)
+        old = "(SELECT ident, customer FROM identity_map WHERE ident IN (SELECT ident FROM identity_map_next))"
+        moved_pairs = wh.rows(f"SELECT o.customer, x.customer FROM {old} AS o "
+                              "INNER JOIN identity_map_next AS x ON o.ident = x.ident WHERE o.customer != x.customer")
+        moved = sorted({c for pair in moved_pairs for c in pair})
+        moved_idents = len(moved_pairs)
+        added = int(wh.scalar(f"SELECT count() FROM identity_map_next WHERE ident NOT IN (SELECT ident FROM {old})"))
+        if moved:  # logged first: a crash below must not lose the change (a retry sees it as added)
             now = datetime.now(timezone.utc)
-            wh.insert("identity_changes", [[now, c] for c in sorted(moved)], ["changed_at", "customer"])
-        customers = int(wh.scalar("SELECT uniqExact(customer) FROM identity_map"))
+            wh.insert("identity_changes", [[now, c] for c in moved], ["changed_at", "customer"])
+        if batches is None:
+            if added or moved:
+                wh.command("EXCHANGE TABLES identity_map AND identity_map_next")
+        else:  # rewrite only the moved identifiers; add the new ones
+            if moved:
+                wh.command(f"DELETE FROM identity_map WHERE ident IN (SELECT o.ident FROM {old} AS o "
+                           "INNER JOIN identity_map_next AS x ON o.ident = x.ident WHERE o.customer != x.customer)")
+            if added or moved:
+                wh.command("INSERT INTO identity_map SELECT * FROM identity_map_next WHERE ident NOT IN "
+                           f"(SELECT ident FROM {old})")
+        # the number of customers is reported by a full resolve (it scans the map)
+        customers = int(wh.scalar("SELECT uniqExact(customer) FROM identity_map")) if batches is None else -1
         return IdentityResult(nodes=n, customers=customers, changed_idents=added + moved_idents,
                               changed_customers=set(moved))
     finally:

@@ -16,6 +16,24 @@ SELECT load_id AS batch, max(loaded_at) AS loaded_at FROM events GROUP BY load_i
 INSERT INTO event_batches SELECT load_id, max(loaded_at) FROM events
 WHERE load_id NOT IN (SELECT batch FROM event_batches) GROUP BY load_id;
 
+-- Case resolutions by case_id, kept by a materialized view: the open-case
+-- incident rule looks up its cases' resolutions here instead of scanning
+-- every event's type.
+CREATE TABLE IF NOT EXISTS case_resolutions
+(
+    case_id     String,
+    occurred_at DateTime64(3, 'UTC'),
+    event_id    String
+)
+ENGINE = ReplacingMergeTree
+ORDER BY (case_id, occurred_at, event_id);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS case_resolutions_mv TO case_resolutions AS
+SELECT case_id, occurred_at, event_id FROM events WHERE type = 'resolution' AND case_id != '';
+
+INSERT INTO case_resolutions SELECT case_id, occurred_at, event_id FROM events
+WHERE type = 'resolution' AND case_id != '' AND event_id NOT IN (SELECT event_id FROM case_resolutions);
+
 ALTER TABLE events ADD INDEX IF NOT EXISTS idx_load_id load_id TYPE bloom_filter(0.01) GRANULARITY 1;
 
 ALTER TABLE events MATERIALIZE INDEX idx_load_id;
