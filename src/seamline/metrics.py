@@ -125,17 +125,17 @@ def end_of_data(wh: Warehouse) -> datetime | None:
 
 
 def retention_frame(wh: Warehouse, settings: Settings, start=None, end=None):
-    """Landmark cohort rows: customer, segment, duration_days, churned."""
+    """Landmark cohort rows: first_at, segment, duration_days, churned."""
     import pandas as pd
 
     eod = end_of_data(wh)
-    cols = ["customer", "first_at", "segment", "duration_days", "churned"]
+    cols = ["first_at", "segment", "duration_days", "churned"]
     if eod is None:
         return pd.DataFrame(columns=cols), None
     p = {"eod": eod, "has_period": int(start is not None),
          "start": as_utc(start) if start is not None else eod, "end": as_utc(end) if end is not None else eod}
-    rows = wh.rows(
-        "SELECT customer, first_at, if(frictioned, 'frictioned', 'seamless') AS segment, "
+    frame = wh.df(  # columnar fetch: the cohort can hold every customer
+        "SELECT first_at, if(frictioned, 'frictioned', 'seamless') AS segment, "
         "(toUnixTimestamp64Milli(ifNull(churn_after_at, {eod:DateTime64(3, 'UTC')})) "
         " - toUnixTimestamp64Milli(landmark_at)) / 86400000 AS duration_days, "
         "churn_after_at IS NOT NULL AS churned "
@@ -144,7 +144,10 @@ def retention_frame(wh: Warehouse, settings: Settings, start=None, end=None):
         "  AND (churn_at IS NULL OR churn_at > landmark_at) "
         "  AND ({has_period:UInt8} = 0 OR (first_at >= {start:DateTime64(3, 'UTC')} AND first_at < {end:DateTime64(3, 'UTC')}))",
         p)
-    return pd.DataFrame(rows, columns=cols), eod
+    if frame.empty:
+        return pd.DataFrame(columns=cols), eod
+    frame["churned"] = frame["churned"].astype(bool)
+    return frame[cols], eod
 
 
 def retention(wh: Warehouse, settings: Settings, start, end) -> dict[str, Any]:
