@@ -262,7 +262,10 @@ def step_seamline(d: Path, gen: dict[str, Any], metrics_runs: int, query_runs: i
                              if isinstance(v, dict) and v.get("error")}
     out["peak_rss_mb_before_incremental"] = round(peak_rss_mb(), 1)
 
-    # one hour of new events, incremental jobs
+    # one hour of new events, incremental jobs.  An hourly increment in production
+    # finds the full run's background merges long finished: wait for them (and say
+    # how long) so the increment is timed in that state.
+    out["merges_settle_seconds"] = _settle(wh)
     newf = d / "new_hour.jsonl"
     if newf.exists() and newf.stat().st_size:
         t0 = time.perf_counter()
@@ -281,6 +284,17 @@ def step_seamline(d: Path, gen: dict[str, Any], metrics_runs: int, query_runs: i
             out["incremental"]["incremental_vs_full_mismatches"] = diffs
     out["peak_rss_mb"] = round(peak_rss_mb(), 1)
     return out
+
+
+def _settle(wh, limit_s: float = 600.0) -> float:
+    """Wait until no merge or mutation runs (3 quiet polls); returns the seconds waited."""
+    t0, quiet = time.perf_counter(), 0
+    while quiet < 3 and time.perf_counter() - t0 < limit_s:
+        busy = wh.scalar("SELECT (SELECT count() FROM system.merges) + "
+                         "(SELECT count() FROM system.mutations WHERE NOT is_done)")
+        quiet = 0 if busy else quiet + 1
+        time.sleep(1.0)
+    return round(time.perf_counter() - t0, 1)
 
 
 def _diff(a: Any, b: Any, path: str = "") -> list[dict[str, Any]]:
@@ -440,6 +454,7 @@ def summary(row: dict[str, Any]) -> dict[str, Any]:
         "jobs_over_scan": s.get("jobs_over_scan"),
         "incr_events": inc.get("events"),
         "incr_s": inc.get("jobs_seconds"),
+        "settle_s": s.get("merges_settle_seconds"),
         "metrics_p50_ms": (s.get("period_metrics_latency") or {}).get("p50_ms"),
         "metrics_p95_ms": (s.get("period_metrics_latency") or {}).get("p95_ms"),
         "pages_p95_ms_max": s.get("queries_p95_ms_max"),
