@@ -131,6 +131,24 @@ def test_customer_jobs_wait_for_identity(small_sample, tmp_path, wh, md, setting
     assert snapshot(wh) == incremental
 
 
+def test_dependents_take_batches_a_full_dependency_run_recorded(small_sample, tmp_path, wh, md, settings):
+    """A full run of a dependency alone records every batch it covered, so its
+    dependents' next incremental run is not held back."""
+    settings.lookback_minutes = 0
+    parts = _split_file(small_sample, tmp_path, parts=2, seed=8)
+    load_file(wh, parts[0], settings.hash_salt, progress=False)
+    run_jobs(wh, md, settings)
+    time.sleep(0.01)
+    load_file(wh, parts[1], settings.hash_salt, progress=False)
+    time.sleep(0.01)
+    assert all(r.status == "success" for r in run_jobs(wh, md, settings, ["identity"], full=True))
+    assert all(r.status == "success" for r in run_jobs(wh, md, settings))
+    assert wh.scalar("SELECT count() FROM timeline") == wh.scalar("SELECT count() FROM events")
+    incremental = snapshot(wh)
+    run_jobs(wh, md, settings, full=True)
+    assert snapshot(wh) == incremental
+
+
 def test_racing_runs_do_not_double_count(small_sample, wh, md, settings):
     load_file(wh, small_sample, settings.hash_salt, progress=False)
     run_jobs(wh, md, settings, ["identity", "timeline"])

@@ -35,6 +35,9 @@ class RunResult:
 
 _process_locks: dict[str, threading.Lock] = {}
 
+# How far back job_batches records are relied on (its TTL is 30 days).
+BATCH_MEMORY = timedelta(days=28)
+
 
 def registry() -> dict[str, Job]:
     from seamline.jobs import JOBS
@@ -188,9 +191,10 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
         watermark = md.watermark(job.name)
         full_mode = full or watermark is None
         lookback = timedelta(minutes=settings.lookback_minutes)
-        # Batches this run covers: for a full run every batch loaded so far (only
-        # those inside the look-back need recording); else the unseen ones.
-        since = (started if full_mode else watermark) - lookback
+        # Batches this run covers: for a full run every batch loaded so far (all
+        # those still remembered get recorded: its dependents wait for them);
+        # else the unseen ones.
+        since = started - BATCH_MEMORY if full_mode else watermark - lookback
         new_batches, held_back = _prepare_batches(wh, job, batches_t, since, exclude_seen=not full_mode)
         if job.scope == "global":
             rows = job.run(wh, settings, full_mode, batches_t, since) if (full_mode or new_batches) else 0
@@ -262,11 +266,13 @@ def _prepare_batches(wh: Warehouse, job: Job, batches_t: str, since: datetime,
     wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": batches_t})
     wh.command(f"CREATE TABLE {quote_ident(batches_t)} (batch String) ENGINE = Memory")
     p = {"b": batches_t, "since": since, "job": job.name, "all": int(not exclude_seen),
-         "deps": list(job.depends_on), "n": len(job.depends_on)}
+         "deps": list(job.depends_on), "n": len(job.depends_on),
+         "forgotten": datetime.now(timezone.utc) - BATCH_MEMORY}
     unseen = ("FROM event_batches WHERE loaded_at > {since:DateTime64(3, 'UTC')} AND ({all:UInt8} = 1 OR batch NOT IN "
               "(SELECT batch FROM job_batches WHERE job = {job:String}))")
-    ready = ("({n:UInt32} = 0 OR batch IN (SELECT batch FROM job_batches WHERE job IN {deps:Array(String)} "
-             "GROUP BY batch HAVING uniqExact(job) = {n:UInt32}))")
+    # a batch older than BATCH_MEMORY is not held back for a record that expired
+    ready = ("({n:UInt32} = 0 OR loaded_at <= {forgotten:DateTime64(3, 'UTC')} OR batch IN (SELECT batch FROM "
+             "job_batches WHERE job IN {deps:Array(String)} GROUP BY batch HAVING uniqExact(job) = {n:UInt32}))")
     wh.command(f"INSERT INTO {{b:Identifier}} SELECT DISTINCT batch {unseen} AND {ready}", p)
     held_back = wh.rows(f"SELECT min(loaded_at), count() {unseen} AND NOT {ready}", p)
     count = int(wh.scalar("SELECT count() FROM {b:Identifier}", p) or 0)
