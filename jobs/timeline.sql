@@ -3,46 +3,37 @@
 -- order.  The timeline job only sees load batches the identity job has
 -- processed, so every event's identifier is in identity_map.
 --
--- An incremental run appends the new events (the run's batches, read through
--- the load_id index) of customers whose key did not change.  An event already
--- in the timeline (a retry after a crash) is not appended again.
+-- A full run inserts every event.  An incremental run inserts every event of
+-- the customers whose key changed (their identifiers are in job_scope_idents;
+-- the runner deleted their rows), and appends the new events (the run's
+-- batches, read through the load_id index) of the others.  An event already
+-- in the timeline (a retry after a crash) is not appended again.  The
+-- {full} = 0 guards keep a full run from building the incremental sets.
 INSERT INTO timeline
 SELECT m.customer, toUnixTimestamp64Milli(e.occurred_at), e.event_id, e.occurred_at, e.source, e.channel,
        e.direction, e.type, e.topic, e.case_id, e.attrs
 FROM
 (
+    SELECT ident, event_id, occurred_at, source, channel, direction, type, topic, case_id, attrs
+    FROM events
+    PREWHERE {full:UInt8} = 1 OR ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
+    UNION ALL
     SELECT ident, event_id, occurred_at, source, channel, direction, type, topic, case_id, attrs
     FROM events
     PREWHERE {full:UInt8} = 0 AND load_id IN (SELECT batch FROM {batches:Identifier})
     WHERE loaded_at > {since:DateTime64(3, 'UTC')}
       AND ident NOT IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
+      AND event_id NOT IN (
+          SELECT event_id FROM timeline
+          PREWHERE customer IN (SELECT key FROM {scope:Identifier})
+          WHERE ms >= (SELECT min(toUnixTimestamp64Milli(occurred_at)) FROM events
+                       PREWHERE {full:UInt8} = 0 AND load_id IN (SELECT batch FROM {batches:Identifier})))
 ) AS e
 INNER JOIN
 (
     SELECT ident, customer FROM identity_map
-    PREWHERE ident IN (SELECT ident FROM events
+    PREWHERE {full:UInt8} = 1
+          OR ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
+          OR ident IN (SELECT ident FROM events
                        PREWHERE {full:UInt8} = 0 AND load_id IN (SELECT batch FROM {batches:Identifier}))
-) AS m ON e.ident = m.ident
-WHERE e.event_id NOT IN (
-    SELECT event_id FROM timeline
-    PREWHERE customer IN (SELECT key FROM {scope:Identifier})
-    WHERE ms >= (SELECT min(toUnixTimestamp64Milli(occurred_at)) FROM events
-                 PREWHERE load_id IN (SELECT batch FROM {batches:Identifier})));
-
--- Customers whose key changed (their identifiers are in job_scope_idents, and
--- their rows were deleted by the runner), or everyone in a full run: every
--- event, re-keyed.
-INSERT INTO timeline
-SELECT m.customer, toUnixTimestamp64Milli(e.occurred_at), e.event_id, e.occurred_at, e.source, e.channel,
-       e.direction, e.type, e.topic, e.case_id, e.attrs
-FROM
-(
-    SELECT ident, event_id, occurred_at, source, channel, direction, type, topic, case_id, attrs
-    FROM events
-    PREWHERE {full:UInt8} = 1 OR ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
-) AS e
-INNER JOIN
-(
-    SELECT ident, customer FROM identity_map
-    PREWHERE {full:UInt8} = 1 OR ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
 ) AS m ON e.ident = m.ident;
