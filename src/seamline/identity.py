@@ -84,8 +84,9 @@ def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = 
             n = _label_into_next(wh, "SELECT a, b FROM identity_edges WHERE a IN (SELECT ident FROM identity_sub)", {})
         # the old map's rows for the relabelled identifiers (read by primary key)
         old = "(SELECT ident, customer FROM identity_map WHERE ident IN (SELECT ident FROM identity_map_next))"
-        moved_pairs = wh.rows(f"SELECT o.customer, x.customer FROM {old} AS o "
-                              "INNER JOIN identity_map_next AS x ON o.ident = x.ident WHERE o.customer != x.customer")
+        relabelled = (f"FROM {old} AS o INNER JOIN identity_map_next AS x ON o.ident = x.ident "
+                      "WHERE o.customer != x.customer")
+        moved_pairs = wh.rows(f"SELECT o.customer, x.customer {relabelled}")
         moved = sorted({c for pair in moved_pairs for c in pair})
         moved_idents = len(moved_pairs)
         added = int(wh.scalar(f"SELECT count() FROM identity_map_next WHERE ident NOT IN (SELECT ident FROM {old})"))
@@ -97,8 +98,7 @@ def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = 
                 wh.command("EXCHANGE TABLES identity_map AND identity_map_next")
         else:  # rewrite only the moved identifiers; add the new ones
             if moved:
-                wh.command(f"DELETE FROM identity_map WHERE ident IN (SELECT o.ident FROM {old} AS o "
-                           "INNER JOIN identity_map_next AS x ON o.ident = x.ident WHERE o.customer != x.customer)")
+                wh.command(f"DELETE FROM identity_map WHERE ident IN (SELECT o.ident {relabelled})")
             if added or moved:
                 wh.command("INSERT INTO identity_map SELECT * FROM identity_map_next WHERE ident NOT IN "
                            f"(SELECT ident FROM {old})")
