@@ -6,6 +6,11 @@ A job's scope says what an incremental run recomputes:
 - ``hour``: every hour (of occurred_at) with events loaded since the
   watermark; outputs are keyed by ``hour``;
 - ``global``: a Python function that does its own bookkeeping.
+
+A job only takes load batches that every job it depends on has processed.
+Jobs that list ``timeline`` in their inputs read it through the
+``{timeline:Identifier}`` parameter: the table itself in a full run, the
+run's slice of it (its scope's rows) in an incremental one.
 """
 
 from __future__ import annotations
@@ -33,8 +38,9 @@ class Job:
     run: Callable[..., int] | None = None  # global jobs: (wh, settings, full, batches table, since)
     extra_outputs: tuple[str, ...] = field(default=())   # replaced wholesale, not scoped
     # The outputs are the events themselves (the timeline): an incremental run
-    # rewrites only the customers whose key changed (their identifiers go to
-    # job_scope_idents, table {rekeyed}) and appends the others' new events.
+    # rewrites only the customers whose key changed (the runner deletes their
+    # rows and puts their identifiers in job_scope_idents) and appends the
+    # other customers' new events.
     event_log: bool = False
 
     def sql_statements(self, settings: "Settings") -> list[Statement]:
