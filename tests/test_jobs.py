@@ -39,8 +39,6 @@ def snapshot(wh) -> dict[str, list]:
 
 
 def _split_file(src, tmp_path, parts: int, seed: int) -> list:
-    import gzip
-
     lines = gzip.open(src, "rt", encoding="utf-8").read().splitlines()
     rng = random.Random(seed)
     rng.shuffle(lines)  # late events: old occurred_at arriving in a later load

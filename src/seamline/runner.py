@@ -19,6 +19,7 @@ from typing import Callable
 from seamline.config import Settings
 from seamline.jobdef import Job
 from seamline.metadata import Metadata
+from seamline.metrics import as_utc
 from seamline.warehouse import Warehouse, quote_ident, sql_text
 
 
@@ -278,8 +279,7 @@ def _prepare_batches(wh: Warehouse, job: Job, batches_t: str, since: datetime,
     count = int(wh.scalar("SELECT count() FROM {b:Identifier}", p) or 0)
     if not held_back or not held_back[0][1]:
         return count, None
-    oldest = held_back[0][0]
-    return count, oldest if oldest.tzinfo else oldest.replace(tzinfo=timezone.utc)
+    return count, as_utc(held_back[0][0])
 
 
 def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, batches_t: str, full_mode: bool,
