@@ -27,27 +27,34 @@ def effort_frame(wh: Warehouse, start, end, channels: tuple[str, ...] = (), topi
     import pandas as pd
 
     p = _period(start, end) | {"channels": list(channels), "topics": list(topics), "mod": max(1, int(sample_mod))}
-    rows = wh.rows(
-        "SELECT d.customer, d.contacts, d.repeat_contacts, d.transfers, d.repeat_info, d.reauth, "
-        "       ifNull(t.n, 0), ifNull(t.bad, 0), ifNull(j.avg_events, 0), s.ces, s.answers "
+    frame = wh.df(  # columnar fetch: one row per active customer
+        "SELECT d.customer AS customer, d.contacts AS contacts, d.repeat_contacts AS repeat_contacts, "
+        "       d.transfers AS transfers, d.repeat_info AS repeat_info, d.reauth AS reauth, "
+        "       ifNull(t.n, 0) AS channel_switches, ifNull(t.bad, 0) AS frictioned_switches, "
+        "       toFloat64(ifNull(j.avg_events, 0)) AS journey_events, toFloat64(s.ces) AS ces, s.answers AS answers "
         "FROM (SELECT customer, sum(contacts) AS contacts, sum(repeat_contacts) AS repeat_contacts, "
         "             sum(transfers) AS transfers, sum(repeat_info) AS repeat_info, sum(reauth) AS reauth "
         "      FROM customer_days WHERE day >= {start_day:Date} AND day < {end_day:Date} "
         "        AND cityHash64(customer) % {mod:UInt64} = 0 "
         "      GROUP BY customer HAVING sum(inbound) > 0) AS d "
         "LEFT JOIN (SELECT customer, count() AS n, countIf(frictionless = 0) AS bad FROM transitions "
-        "           WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')} GROUP BY customer) AS t "
+        "           WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')} "
+        "             AND cityHash64(customer) % {mod:UInt64} = 0 GROUP BY customer) AS t "
         "  ON t.customer = d.customer "
         "LEFT JOIN (SELECT customer, avg(events) AS avg_events FROM journeys "
-        "           WHERE start_at >= {start:DateTime64(3, 'UTC')} AND start_at < {end:DateTime64(3, 'UTC')} GROUP BY customer) AS j "
+        "           WHERE start_at >= {start:DateTime64(3, 'UTC')} AND start_at < {end:DateTime64(3, 'UTC')} "
+        "             AND cityHash64(customer) % {mod:UInt64} = 0 GROUP BY customer) AS j "
         "  ON j.customer = d.customer "
         "LEFT JOIN (SELECT customer, avg(ces) AS ces, count() AS answers FROM surveys "
         "           WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')} "
         "             AND (length({channels:Array(String)}) = 0 OR channel IN {channels:Array(String)}) "
         "             AND (length({topics:Array(String)}) = 0 OR topic IN {topics:Array(String)}) "
+        "             AND cityHash64(customer) % {mod:UInt64} = 0 "
         "           GROUP BY customer) AS s "
         "  ON s.customer = d.customer", p)
-    frame = pd.DataFrame(rows, columns=["customer", *FEATURES, "ces", "answers"])
+    if frame.empty:
+        return pd.DataFrame(columns=["customer", *FEATURES, "ces", "answers"])
+    frame = frame[["customer", *FEATURES, "ces", "answers"]]
     frame.loc[frame["answers"] == 0, "ces"] = float("nan")
     return frame
 
