@@ -10,6 +10,7 @@ from seamline.stats.regression import (
     detect_regressions,
     series_from_frame,
 )
+from seamline.stats.regression import _noise_scale, _optimal_partition
 
 T0 = pd.Timestamp("2024-03-01", tz="UTC")
 BASE = [10.0, 11.0, 12.0, 13.0, 14.0, 15.0]  # median 12.5
@@ -55,6 +56,51 @@ def test_change_points_hand_computed():
     blip = np.log(np.array(BASE * 3 + [90.0] * 3 + BASE * 3))
     bounds = [0, *change_points(blip), blip.size]
     assert all(b - a >= 6 for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def _brute_force_partition(x, min_size, pen, sigma2):
+    """Optimal partitioning by plain recursion over every last change (no pruning)."""
+    n = x.size
+    best = {0: -pen}
+    last = {}
+    for t in range(min_size, n + 1):
+        options = [(best[s] + float(((x[s:t] - x[s:t].mean()) ** 2).sum()) / sigma2 + pen, s)
+                   for s in range(0, t - min_size + 1) if s in best]
+        if options:
+            best[t], last[t] = min(options)
+    cps, t = [], n
+    while t > 0:
+        t = last[t]
+        if t > 0:
+            cps.append(t)
+    return sorted(cps), best[n]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_pelt_pruning_finds_the_brute_force_optimum(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(12, 160))
+    min_size = int(rng.integers(1, 9))
+    levels = rng.normal(0, 2, size=6)
+    steps = np.sort(rng.integers(0, n, size=5))
+    x = rng.normal(0, 1, size=n) + levels[np.searchsorted(steps, np.arange(n))]
+    if seed % 5 == 0:  # exact ties: integer-valued plateaus
+        x = np.round(x)
+    if n < 2 * min_size:
+        return
+    sigma2 = _noise_scale(x) ** 2
+    pen = float(rng.choice([0.5, 2.0, 4 * np.log(n)]))
+    expected, objective = _brute_force_partition(x, min_size, pen, sigma2)
+    pruned = _optimal_partition(x, min_size, pen, sigma2, prune=True)
+    unpruned = _optimal_partition(x, min_size, pen, sigma2, prune=False)
+
+    def cost(cps):
+        b = [0, *cps, n]
+        return sum(float(((x[a:c] - x[a:c].mean()) ** 2).sum()) / sigma2 + pen for a, c in zip(b[:-1], b[1:])) - pen
+
+    assert cost(pruned) == pytest.approx(objective, rel=1e-9, abs=1e-9)
+    assert pruned == unpruned
+    assert pruned == expected or cost(expected) == pytest.approx(cost(pruned), rel=1e-12)
 
 
 def test_single_step_hand_computed():
