@@ -124,21 +124,24 @@ def end_of_data(wh: Warehouse) -> datetime | None:
     return as_utc(rows[0][0])
 
 
-def retention_frame(wh: Warehouse, settings: Settings, start=None, end=None):
-    """Landmark cohort rows: first_at, segment, duration_days, churned."""
+def retention_frame(wh: Warehouse, settings: Settings, start=None, end=None, cohorts: bool = False):
+    """Landmark cohort rows: segment, duration_days, churned (and the first-event
+    month ``cohort`` when asked)."""
+    import numpy as np
     import pandas as pd
 
     eod = end_of_data(wh)
-    cols = ["first_at", "segment", "duration_days", "churned"]
+    cols = ["segment", "duration_days", "churned"] + (["cohort"] if cohorts else [])
     if eod is None:
         return pd.DataFrame(columns=cols), None
-    p = {"eod": eod, "has_period": int(start is not None),
+    p = {"eod": eod, "has_period": int(start is not None), "cohorts": int(cohorts),
          "start": as_utc(start) if start is not None else eod, "end": as_utc(end) if end is not None else eod}
-    frame = wh.df(  # columnar fetch: the cohort can hold every customer
-        "SELECT first_at, if(frictioned, 'frictioned', 'seamless') AS segment, "
+    frame = wh.df(  # columnar fetch of numbers only: the cohort can hold every customer
+        "SELECT frictioned, "
         "(toUnixTimestamp64Milli(ifNull(churn_after_at, {eod:DateTime64(3, 'UTC')})) "
         " - toUnixTimestamp64Milli(landmark_at)) / 86400000 AS duration_days, "
-        "churn_after_at IS NOT NULL AS churned "
+        "churn_after_at IS NOT NULL AS churned, "
+        "if({cohorts:UInt8} = 1, formatDateTime(first_at, '%Y-%m'), '') AS cohort "
         "FROM retention_customers "
         "WHERE landmark_at <= {eod:DateTime64(3, 'UTC')} "
         "  AND (churn_at IS NULL OR churn_at > landmark_at) "
@@ -146,6 +149,7 @@ def retention_frame(wh: Warehouse, settings: Settings, start=None, end=None):
         p)
     if frame.empty:
         return pd.DataFrame(columns=cols), eod
+    frame["segment"] = np.where(frame["frictioned"].to_numpy() != 0, "frictioned", "seamless")
     frame["churned"] = frame["churned"].astype(bool)
     return frame[cols], eod
 
@@ -303,11 +307,10 @@ def retention_by_cohort(wh: Warehouse, settings: Settings) -> list[dict[str, Any
     """Landmark survival per first-event month and segment."""
     from seamline.stats.survival import kaplan_meier, survival_at
 
-    frame, _ = retention_frame(wh, settings)
+    frame, _ = retention_frame(wh, settings, cohorts=True)
     rows = []
     if frame.empty:
         return rows
-    frame["cohort"] = frame["first_at"].map(lambda t: f"{t.year:04d}-{t.month:02d}")
     for (cohort, seg), part in frame.groupby(["cohort", "segment"]):
         curve = kaplan_meier(part["duration_days"].to_numpy(float), part["churned"].to_numpy(bool))
         row = {"cohort": cohort, "segment": seg, "customers": int(len(part)), "churned": int(part["churned"].sum()),
