@@ -17,7 +17,8 @@ from seamline.runner import SimulatedCrash, plan, registry, run_job, run_jobs
 from seamline.sample import generate
 
 # Columns that legitimately differ between runs (when a row was computed).
-_VOLATILE = {"incidents": ["detected_at"], "data_bounds": ["computed_at"], "freshness_hourly": ["sketch"]}
+_VOLATILE = {"incidents": ["detected_at"], "data_bounds": ["computed_at"], "freshness_hourly": ["sketch"],
+             "freshness_daily": ["sketch"]}
 
 
 def snapshot(wh) -> dict[str, list]:
@@ -31,7 +32,7 @@ def snapshot(wh) -> dict[str, list]:
                 "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String} "
                 "ORDER BY position", {"t": table}) if r[0] not in skip]
             select = ", ".join(f"`{c}`" for c in cols)
-            if table == "freshness_hourly":
+            if table in ("freshness_hourly", "freshness_daily"):
                 select += ", arrayMap(x -> round(x, 6), finalizeAggregation(sketch))"
             final = " FINAL" if table in ("incidents", "data_bounds") else ""
             out[table] = wh.rows(f"SELECT {select} FROM `{table}`{final} ORDER BY {', '.join(f'`{c}`' for c in cols)}")

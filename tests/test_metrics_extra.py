@@ -65,3 +65,54 @@ def test_predicted_effort_on_generated_data(tmp_path, settings, wh, md):
     assert sum(b["n"] for b in out["calibration"]) == out["respondents"]
     empty = predicted_effort(wh, date(2020, 1, 1), date(2020, 2, 1))
     assert empty["available"] is False and empty["adjusted_mean"] is None
+
+
+def test_freshness_whole_days_come_from_the_daily_rollup(tmp_path, settings, wh, md, monkeypatch):
+    from datetime import datetime, timezone
+
+    from seamline import metrics
+    from seamline.metrics import FRESHNESS_ROWS, full_days
+
+    # 2026-03-01..03: lags of 1..N s at hours 00, 05, 23 of each day, two sources,
+    # one late event (negative lag) on 03-02 05:xx
+    rows = []
+    for d in (1, 2, 3):
+        for h in (0, 5, 23):
+            for k in range(1, 4 + d):
+                rows.append({"cust": f"C{k}", "t": f"2026-03-{d:02d}T{h:02d}:10:00.000Z", "src": "web" if k % 2 else "crm",
+                             "ing": f"2026-03-{d:02d}T{h:02d}:10:{k * d:02d}.000Z"})
+    rows.append({"cust": "C1", "t": "2026-03-02T05:30:00.000Z", "ing": "2026-03-02T05:29:00.000Z"})
+    load_events(wh, settings, expand_all(rows), tmp_path / "e.jsonl")
+    run_jobs(wh, md, settings)
+    assert wh.scalar("SELECT count() FROM freshness_daily") == 3 * 2  # day x source (channel web)
+
+    def utc(text):
+        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+    assert full_days(utc("2026-03-01T00:00"), utc("2026-03-03T00:00")) == {
+        "full_from": date(2026, 3, 1), "full_to": date(2026, 3, 3)}
+    assert full_days(utc("2026-03-01T00:00:00.001"), utc("2026-03-03T05:00")) == {
+        "full_from": date(2026, 3, 2), "full_to": date(2026, 3, 3)}
+    assert full_days(utc("2026-03-01T05:00"), utc("2026-03-01T23:00")) == {
+        "full_from": date(2026, 3, 2), "full_to": date(2026, 3, 2)}  # no whole day
+
+    # events per period by hand: day d has 3 hours x (3 + d) events (+1 late on 03-02)
+    periods = {("2026-03-01T00:00", "2026-03-04T00:00"): 12 + 15 + 1 + 18,
+               ("2026-03-01T05:00", "2026-03-03T06:00"): 8 + 15 + 1 + 12,   # 03-01 05,23 | 03-02 | 03-03 00,05
+               ("2026-03-01T05:30", "2026-03-03T05:00"): 4 + 15 + 1 + 6,    # 03-01 23 | 03-02 | 03-03 00
+               ("2026-03-02T00:00", "2026-03-03T00:00"): 15 + 1,
+               ("2026-03-02T04:00", "2026-03-02T23:00"): 5 + 1}             # 03-02 05 only
+    monkeypatch.setattr(metrics, "EXACT_QUANTILE_MAX_EVENTS", 0)  # the sketch path
+    for (a, b), events in periods.items():
+        p = {"start": utc(a), "end": utc(b)} | full_days(utc(a), utc(b))
+        via_days = wh.rows(f"SELECT sum(events), sum(skewed), quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch) "
+                           f"FROM {FRESHNESS_ROWS}", p)[0]
+        via_hours = wh.rows("SELECT sum(events), sum(skewed), quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch) "
+                            "FROM freshness_hourly WHERE hour >= {start:DateTime64(3, 'UTC')} "
+                            "AND hour < {end:DateTime64(3, 'UTC')}", p)[0]
+        assert via_days[0] == events, (a, b)
+        assert via_days == via_hours, (a, b)
+        got = metrics.freshness(wh, settings, utc(a), utc(b))
+        assert got["events"] == events and got["exact"] is False
+        assert got["skewed"] == (1 if a < "2026-03-02T05:30" < b else 0)
+        assert [got["p50_s"], got["p95_s"], got["p99_s"]] == [round(float(x), 3) for x in via_hours[2]]

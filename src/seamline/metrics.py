@@ -6,7 +6,7 @@ there is no data.  Intervals and significance come from ``seamline.stats``.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from seamline.config import Settings
@@ -32,11 +32,30 @@ def _period(start: date | datetime, end: date | datetime) -> dict[str, Any]:
     return {"start": s, "end": e, "start_day": s.date(), "end_day": e.date()}
 
 
+def full_days(start, end) -> dict[str, Any]:
+    """The whole UTC days inside [start, end) as ``full_from`` <= day < ``full_to``
+    (equal when there are none): bound parameters of ``FRESHNESS_ROWS``."""
+    s, e = as_utc(start), as_utc(end)
+    first = s.date() if s == datetime.combine(s.date(), time(0), s.tzinfo) else s.date() + timedelta(days=1)
+    return {"full_from": first, "full_to": max(first, e.date())}
+
+
+# The freshness rollup rows of a period ({start}, {end} and ``full_days``): its
+# whole days from freshness_daily (hour = the day's midnight), the hours of its
+# partial days from freshness_hourly.  Sums and sketch merges over it equal
+# those over freshness_hourly alone.
+FRESHNESS_ROWS = (
+    "(SELECT toDateTime(day, 'UTC') AS hour, source, channel, events, skewed, sketch FROM freshness_daily "
+    " WHERE day >= {full_from:Date} AND day < {full_to:Date} "
+    " UNION ALL "
+    " SELECT hour, source, channel, events, skewed, sketch FROM freshness_hourly "
+    " WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')} "
+    "   AND NOT (toDate(hour) >= {full_from:Date} AND toDate(hour) < {full_to:Date}))")
+
+
 def freshness(wh: Warehouse, settings: Settings, start, end) -> dict[str, Any]:
-    p = _period(start, end)
-    events, skewed = wh.rows(
-        "SELECT sum(events), sum(skewed) FROM freshness_hourly "
-        "WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')}", p)[0]
+    p = _period(start, end) | full_days(start, end)
+    events, skewed = wh.rows(f"SELECT sum(events), sum(skewed) FROM {FRESHNESS_ROWS}", p)[0]
     events, skewed = int(events or 0), int(skewed or 0)
     out: dict[str, Any] = {"p50_s": None, "p95_s": None, "p99_s": None, "events": events, "skewed": skewed,
                            "slo_met_rate": None, "source_hours": 0, "source_hours_met": 0, "exact": True}
@@ -47,9 +66,7 @@ def freshness(wh: Warehouse, settings: Settings, start, end) -> dict[str, Any]:
                 "WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')}", p)
         else:
             out["exact"] = False
-            q = wh.scalar(
-                "SELECT quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch) FROM freshness_hourly "
-                "WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')}", p)
+            q = wh.scalar(f"SELECT quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch) FROM {FRESHNESS_ROWS}", p)
         out["p50_s"], out["p95_s"], out["p99_s"] = (round(float(x), 3) for x in q)
     met, total = slo_counts(wh, settings, p["start"], p["end"])
     out["source_hours"], out["source_hours_met"] = total, met

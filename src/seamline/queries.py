@@ -150,7 +150,7 @@ def kpi_table(ctx: Ctx, state: State) -> "pd.DataFrame":
 @memo
 def daily_kpis(ctx: Ctx, state: State) -> "pd.DataFrame":
     """One row per UTC day with every shared KPI (for the sparklines)."""
-    from seamline.metrics import TARGET_EXPR, target_params
+    from seamline.metrics import FRESHNESS_ROWS, TARGET_EXPR, full_days, target_params
 
     p = state.params() | target_params(ctx.settings) | {"easy": ctx.settings.windows.ces_easy_min}
     base = days_frame(state)
@@ -158,7 +158,7 @@ def daily_kpis(ctx: Ctx, state: State) -> "pd.DataFrame":
         return base
     parts = [
         _frame(ctx.wh, "SELECT toDate(hour) AS day, sum(events), quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch)[2] "
-               f"FROM freshness_hourly WHERE {_PERIOD % ('hour', 'hour')} GROUP BY day", p,
+               f"FROM {FRESHNESS_ROWS} GROUP BY day", p | full_days(state.start, state.end),
                ["day", "events", "freshness_p95_s"]),
         _frame(ctx.wh, f"SELECT toDate(hour) AS day, countIf(p95 <= {TARGET_EXPR}) / count() "
                f"FROM freshness_source_hourly WHERE {_PERIOD % ('hour', 'hour')} GROUP BY day", p,
@@ -385,11 +385,16 @@ def bucket_seconds(state: State) -> int:
 
 @dataset("freshness.series")
 def freshness_series(ctx: Ctx, state: State) -> "pd.DataFrame":
+    from seamline.metrics import FRESHNESS_ROWS, full_days
+
     p = state.params() | {"bucket": bucket_seconds(state)}
+    rows = "freshness_hourly"
+    if p["bucket"] == 86400:  # day buckets: whole days come merged from freshness_daily
+        rows, p = FRESHNESS_ROWS, p | full_days(state.start, state.end)
     return _frame(ctx.wh,
                   "SELECT toStartOfInterval(hour, toIntervalSecond({bucket:UInt32})) AS bucket, source, sum(events), "
                   "quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch) AS q, q[1], q[2], q[3] "
-                  f"FROM freshness_hourly WHERE {_PERIOD % ('hour', 'hour')} AND {_SRC % 'source'} "
+                  f"FROM {rows} AS f WHERE {_PERIOD % ('hour', 'hour')} AND {_SRC % 'source'} "
                   f"AND {_CH % 'channel'} GROUP BY bucket, source ORDER BY source, bucket LIMIT 100000",
                   p, ["bucket", "source", "events", "q", "p50", "p95", "p99"]).drop(columns=["q"])
 
