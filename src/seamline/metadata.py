@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text, UniqueConstraint,
-    create_engine, delete, insert, select, update,
+    create_engine, delete, func, insert, select, update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -147,6 +147,16 @@ class Metadata:
             row = cx.execute(select(job_runs.c.finished_at).where(job_runs.c.status == "success")
                              .order_by(job_runs.c.id.desc()).limit(1)).first()
         return _aware(row[0]) if row else None
+
+    def cache_stamp(self) -> tuple[datetime | None, int, int]:
+        """What cached dashboard results depend on besides the view: the last
+        successful job run (rollups only change then) and the annotations."""
+        with self.engine.connect() as cx:
+            row = cx.execute(select(
+                select(func.max(job_runs.c.id)).where(job_runs.c.status == "success").scalar_subquery(),
+                select(func.max(annotations.c.id)).scalar_subquery(),
+                select(func.count()).select_from(annotations).scalar_subquery())).first()
+        return (row[0], int(row[1] or 0), int(row[2] or 0))
 
     # Locks ---------------------------------------------------------------
     def acquire_lock(self, job: str, ttl: timedelta = timedelta(hours=2)) -> str | None:

@@ -50,19 +50,21 @@ class Ctx:
 
 _memo: dict[tuple, tuple[float, Any]] = {}
 _memo_lock = threading.Lock()
-MEMO_TTL_S = 60.0
+# Entries are keyed by the metadata's cache stamp (a new successful job run or
+# annotation is a new key), so the TTL only bounds what else may drift.
+MEMO_TTL_S = 3600.0
 MEMO_MAX = 256
 
 
 def memo(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Cache a rollup query per (view state, last successful job run) for a
-    minute: rollups only change when a job finishes, so a new run is a new key."""
+    """Cache a rollup query per (view state, ``Metadata.cache_stamp``): rollups
+    only change when a job finishes, so a new run is a new key."""
     import functools
 
     @functools.wraps(fn)
     def wrapper(ctx: Ctx, state: State | None = None, *args: Any) -> Any:
         try:
-            stamp = ctx.md.data_as_of()
+            stamp = ctx.md.cache_stamp()
         except Exception:
             return fn(ctx, state, *args) if state is not None else fn(ctx)
         key = (fn.__name__, ctx.wh.dsn, ctx.wh.database, to_search(state) if state is not None else "", stamp, args)
@@ -78,7 +80,27 @@ def memo(fn: Callable[..., Any]) -> Callable[..., Any]:
                     _memo.clear()
                 _memo[key] = (now, value)
         return value.copy() if hasattr(value, "copy") and not isinstance(value, (dict, tuple, list)) else value
+    wrapper.memoized = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def warm(ctx: Ctx, state: State | None = None) -> dict[str, float]:
+    """Compute every page's datasets for ``state`` (default: the view a user
+    gets with no URL parameters), filling the cache; seconds per dataset.
+    The server runs this after each job run so that first views are fast."""
+    from seamline.urlstate import known_values, parse_state
+
+    if state is None:
+        state = parse_state({}, known_values(ctx.wh, ctx.settings, fresh=True), ctx.settings.display_timezone)
+    took = {}
+    for key, fn in DATASETS.items():
+        t0 = time.perf_counter()
+        try:
+            fn(ctx, state)
+        except Exception:  # a page shows its own error; warming goes on
+            continue
+        took[key] = time.perf_counter() - t0
+    return took
 
 
 def clear_cache() -> None:
@@ -106,6 +128,15 @@ def _frame(wh: "Warehouse", sql: str, params: dict[str, Any], columns: list[str]
 
     rows = wh.rows(sql, params)
     return pd.DataFrame([list(r) for r in rows], columns=columns)
+
+
+def _frames(wh: "Warehouse", queries: list[tuple[str, dict[str, Any], list[str]]]) -> list["pd.DataFrame"]:
+    """``_frame`` of each (sql, params, columns), run concurrently on the
+    warehouse's client pool (chDB and the HTTP client release the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(4, len(queries)) or 1) as pool:
+        return list(pool.map(lambda q: _frame(wh, *q), queries))
 
 
 def days_frame(state: State) -> "pd.DataFrame":
@@ -156,24 +187,25 @@ def daily_kpis(ctx: Ctx, state: State) -> "pd.DataFrame":
     base = days_frame(state)
     if base.empty:
         return base
-    parts = [
-        _frame(ctx.wh, "SELECT toDate(hour) AS day, sum(events), quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch)[2] "
-               f"FROM {FRESHNESS_ROWS} GROUP BY day", p | full_days(state.start, state.end),
-               ["day", "events", "freshness_p95_s"]),
-        _frame(ctx.wh, f"SELECT toDate(hour) AS day, countIf(p95 <= {TARGET_EXPR}) / count() "
-               f"FROM freshness_source_hourly WHERE {_PERIOD % ('hour', 'hour')} GROUP BY day", p,
-               ["day", "slo_met_rate"]),
-        _frame(ctx.wh, "SELECT toDate(at) AS day, count(), avg(frictionless) FROM transitions "
-               f"WHERE {_PERIOD % ('at', 'at')} GROUP BY day", p, ["day", "transitions", "continuity_rate"]),
-        _frame(ctx.wh, "SELECT day, countIf(inbound > 0), sum(contacts), sum(repeat_contacts), "
-               "countIf(inbound > 0 AND repeat_contacts = 0 AND repeat_info = 0) FROM customer_days "
-               "WHERE day >= {start_day:Date} AND day < {end_day:Date} GROUP BY day", p,
-               ["day", "active_customers", "contacts", "repeat_contacts", "silent_customers"]),
-        _frame(ctx.wh, "SELECT toDate(at) AS day, count(), avg(ces) FROM surveys "
-               f"WHERE {_PERIOD % ('at', 'at')} GROUP BY day", p, ["day", "responses", "ces_mean"]),
-        _frame(ctx.wh, "SELECT toDate(at) AS day, count() FROM incidents FINAL "
-               f"WHERE {_PERIOD % ('at', 'at')} GROUP BY day", p, ["day", "incidents"]),
+    queries = [
+        ("SELECT toDate(hour) AS day, sum(events), quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch)[2] "
+         f"FROM {FRESHNESS_ROWS} GROUP BY day", p | full_days(state.start, state.end),
+         ["day", "events", "freshness_p95_s"]),
+        (f"SELECT toDate(hour) AS day, countIf(p95 <= {TARGET_EXPR}) / count() "
+         f"FROM freshness_source_hourly WHERE {_PERIOD % ('hour', 'hour')} GROUP BY day", p,
+         ["day", "slo_met_rate"]),
+        ("SELECT toDate(at) AS day, count(), avg(frictionless) FROM transitions "
+         f"WHERE {_PERIOD % ('at', 'at')} GROUP BY day", p, ["day", "transitions", "continuity_rate"]),
+        ("SELECT day, countIf(inbound > 0), sum(contacts), sum(repeat_contacts), "
+         "countIf(inbound > 0 AND repeat_contacts = 0 AND repeat_info = 0) FROM customer_days "
+         "WHERE day >= {start_day:Date} AND day < {end_day:Date} GROUP BY day", p,
+         ["day", "active_customers", "contacts", "repeat_contacts", "silent_customers"]),
+        ("SELECT toDate(at) AS day, count(), avg(ces) FROM surveys "
+         f"WHERE {_PERIOD % ('at', 'at')} GROUP BY day", p, ["day", "responses", "ces_mean"]),
+        ("SELECT toDate(at) AS day, count() FROM incidents FINAL "
+         f"WHERE {_PERIOD % ('at', 'at')} GROUP BY day", p, ["day", "incidents"]),
     ]
+    parts = _frames(ctx.wh, queries)
     import pandas as pd
 
     out = base
@@ -486,6 +518,7 @@ def lag_distribution(ctx: Ctx, state: State) -> "pd.DataFrame":
 
 
 @dataset("freshness.slowest")
+@memo
 def slowest_events(ctx: Ctx, state: State) -> "pd.DataFrame":
     """The 50 slowest events of the period.  The rollup's sorted lags give the
     50th-largest lag first, so the scan of ``events`` keeps only rows at or
@@ -586,6 +619,7 @@ def repeat_by_topic(ctx: Ctx, state: State) -> "pd.DataFrame":
 
 
 @dataset("effort.calibration")
+@memo
 def effort_calibration(ctx: Ctx, state: State) -> "pd.DataFrame":
     """Predicted vs answered CES by prediction quintile (``seamline.effort``)."""
     import pandas as pd

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from seamline.config import Settings
 
 log = logging.getLogger("seamline.serve")
+WARM_POLL_S = 5.0  # how often the server checks whether the data changed
 
 OPEN_PATHS = ("/healthz",)
 
@@ -81,7 +82,7 @@ class DashboardServer:
     """A waitress server around the Dash app (and optionally the scheduler)."""
 
     def __init__(self, settings: "Settings", host: str = "127.0.0.1", port: int = 8050, scheduler: bool = True,
-                 threads: int = 8):
+                 threads: int = 8, warm_views: bool = True):
         from waitress.server import create_server
 
         from seamline.app import create_app
@@ -105,6 +106,27 @@ class DashboardServer:
         self.port = int(self._server.effective_port)
         self._closed = threading.Event()
         threading.Thread(target=_warm_up, name="seamline-warmup", daemon=True).start()
+        if warm_views:
+            threading.Thread(target=self._keep_warm, name="seamline-keep-warm", daemon=True).start()
+
+    def _keep_warm(self) -> None:
+        """Recompute the default views whenever the data changes (a job run
+        finished, an annotation was added): the first visitor after a run
+        finds every page's default view cached instead of waiting for it."""
+        from seamline.queries import warm
+
+        ctx = self.app.server.config["SEAMLINE_CTX"]
+        done = None
+        while not self._closed.wait(WARM_POLL_S):
+            try:
+                stamp = ctx.md.cache_stamp()
+                if stamp == done:
+                    continue
+                took = warm(ctx)
+                done = stamp
+                log.info("warmed %d views in %.2f s", len(took), sum(took.values()))
+            except Exception:
+                log.exception("warming the default views failed")
 
     @property
     def url(self) -> str:
