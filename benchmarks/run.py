@@ -7,14 +7,16 @@ which never opens chDB) makes a temp directory and runs, each in a fresh
 subprocess of this script so that one chDB path is used by one process:
 
 1. ``--step generate``: ``seamline.sample.generate`` → ``events.jsonl.gz``
-   (~N events over 90 days) plus ``new_hour.jsonl``: one hour of new events
-   just after the end of the data (~N / 2160 events);
+   (~N events over 90 days) plus two hours of new events just after the end
+   of the data: ``new_hour_fixed.jsonl`` (the first hour, ~4,000 events at
+   every N: the same increment on any history) and ``new_hour.jsonl`` (the
+   second hour, ~N / 2160 events: an hour of a business of that size);
 2. ``--step seamline``: load (events/s, peak RSS), full recompute of every job,
    a plain scan of the columns the jobs read (ratio jobs / scan), period
    metrics for the 90-day period and a 30-day sub-period (kept for the
    cross-check), ``period_metrics`` latency (p50/p95 over ``--metrics-runs``),
    the dashboard datasets of ``seamline.queries`` (p50/p95 ms each), then the
-   new hour: load + incremental jobs (seconds), and — at pandas sizes — a
+   new hours, each: load + incremental jobs (seconds), and — at pandas sizes — a
    second full recompute to check that incremental == full (SPEC §4);
 3. at ``--pandas-sizes``: ``benchmarks/pandas_baseline.py`` on the same file in
    its own subprocess (time, peak RSS), then ``compare`` → mismatches.
@@ -113,7 +115,10 @@ def step_generate(n: int, d: Path, seed: int) -> dict[str, Any]:
     out: dict[str, Any] = {"customers": customers, "events": res.events, "gen_seconds": round(secs, 3),
                            "gen_events_per_s": round(res.events / secs, 1), "start": iso(res.start),
                            "end": iso(res.end), "file_mb": round(path.stat().st_size / 2**20, 2)}
-    out.update(_new_hour(d, res.end, n, seed))
+    fixed = _new_hour(d, res.end, min(FIXED_HOUR_EVENTS, max(20, n // 20)), seed + 2000, "new_hour_fixed.jsonl")
+    out.update({f"new_hour_fixed_{k[9:]}": v for k, v in fixed.items()})
+    out.update(_new_hour(d, res.end + timedelta(hours=1), max(20, int(round(n / (DAYS * 24)))), seed + 1000,
+                         "new_hour.jsonl"))
     return out
 
 
@@ -127,24 +132,23 @@ def _hour_lines(path: Path, a: str, b: str) -> list[str]:
     return keep
 
 
-def _new_hour(d: Path, end: datetime, n: int, seed: int) -> dict[str, Any]:
-    """One hour of new events in [end, end + 1 h): a second sample (other seed, so other
-    event ids; same customer ids, so they extend existing customers) whose busy afternoon
-    hour is aligned on ``end``."""
+def _new_hour(d: Path, hour: datetime, target: int, seed: int, name: str) -> dict[str, Any]:
+    """About ``target`` new events in [hour, hour + 1 h): a second sample (other
+    seed, so other event ids; same customer ids, so they extend existing
+    customers) whose busy afternoon hour is aligned on ``hour``."""
     from seamline.sample import generate
 
-    target = max(20, int(round(n / (DAYS * 24))))
-    start = end - timedelta(days=3, hours=14)
-    a = end.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    b = (end + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    start = hour - timedelta(days=3, hours=14)
+    a = hour.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    b = (hour + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     tmp = d / "_probe.jsonl"
     probe = 2000
-    generate(tmp, customers=probe, days=8, seed=seed + 1000, start=start, bad_rows=False)
+    generate(tmp, customers=probe, days=8, seed=seed, start=start, bad_rows=False)
     per_customer = max(len(_hour_lines(tmp, a, b)) / probe, 1e-3)
     customers = max(10, int(math.ceil(target / per_customer)))
-    generate(tmp, customers=customers, days=8, seed=seed + 1000, start=start, bad_rows=False)
+    generate(tmp, customers=customers, days=8, seed=seed, start=start, bad_rows=False)
     lines = _hour_lines(tmp, a, b)
-    (d / "new_hour.jsonl").write_text("".join(lines), encoding="utf-8")
+    (d / name).write_text("".join(lines), encoding="utf-8")
     for f in (tmp, tmp.with_name("_probe.planted.json")):
         f.unlink(missing_ok=True)
     return {"new_hour_events": len(lines), "new_hour_from": a, "new_hour_to": b}
@@ -153,6 +157,7 @@ def _new_hour(d: Path, end: datetime, n: int, seed: int) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # step 2: Seamline
 # ---------------------------------------------------------------------------
+FIXED_HOUR_EVENTS = 4000  # ~ the hour of the 10 M data set (10 M / 2160 h = 4,600)
 SCAN_SQL = ("SELECT count(), sum(cityHash64(event_id, ident, occurred_at, ingested_at, source, channel, "
             "direction, type, topic, case_id)) FROM events")
 SCAN_ATTRS_SQL = ("SELECT count(), sum(cityHash64(event_id, ident, occurred_at, ingested_at, source, channel, "
@@ -283,22 +288,24 @@ def step_seamline(d: Path, gen: dict[str, Any], metrics_runs: int, query_runs: i
     # finds the full run's background merges long finished: wait for them (and say
     # how long) so the increment is timed in that state.
     out["merges_settle_seconds"] = _settle(wh)
-    newf = d / "new_hour.jsonl"
-    if newf.exists() and newf.stat().st_size:
+    for key, name in (("incremental_fixed", "new_hour_fixed.jsonl"), ("incremental", "new_hour.jsonl")):
+        newf = d / name
+        if not (newf.exists() and newf.stat().st_size):
+            continue
         t0 = time.perf_counter()
         rep = load_file(wh, newf, settings.hash_salt, settings.load_batch_rows, progress=False)
         load_s = time.perf_counter() - t0
         secs, res = _jobs(wh, md, settings, full=False)
-        out["incremental"] = {"events": rep.loaded, "load_seconds": round(load_s, 3), "jobs_seconds": round(secs, 3),
-                              "jobs": res, "failed": [r["job"] for r in res if r["status"] != "success"]}
-        if check_full:
-            wide = (parse_iso(periods[0][0]), parse_iso(gen["new_hour_to"]))
-            inc_m = [period_metrics(wh, settings, *wide, intervals=False)]
-            fsecs, fres = _jobs(wh, md, settings, full=True)
-            full_m = [period_metrics(wh, settings, *wide, intervals=False)]
-            diffs = _diff(inc_m[0], full_m[0])
-            out["incremental"]["full_again_seconds"] = round(fsecs, 3)
-            out["incremental"]["incremental_vs_full_mismatches"] = diffs
+        out[key] = {"events": rep.loaded, "load_seconds": round(load_s, 3), "jobs_seconds": round(secs, 3),
+                    "jobs": res, "failed": [r["job"] for r in res if r["status"] != "success"]}
+    if "incremental" in out and check_full:
+        wide = (parse_iso(periods[0][0]), parse_iso(gen["new_hour_to"]))
+        inc_m = [period_metrics(wh, settings, *wide, intervals=False)]
+        fsecs, fres = _jobs(wh, md, settings, full=True)
+        full_m = [period_metrics(wh, settings, *wide, intervals=False)]
+        diffs = _diff(inc_m[0], full_m[0])
+        out["incremental"]["full_again_seconds"] = round(fsecs, 3)
+        out["incremental"]["incremental_vs_full_mismatches"] = diffs
     out["peak_rss_mb"] = round(peak_rss_mb(), 1)
     return out
 
@@ -469,6 +476,8 @@ def summary(row: dict[str, Any]) -> dict[str, Any]:
         "full_jobs_s": jobs.get("seconds"),
         "scan_s": (s.get("scan") or {}).get("seconds_with_attrs"),
         "jobs_over_scan": s.get("jobs_over_scan"),
+        "incr_fixed_events": (s.get("incremental_fixed") or {}).get("events"),
+        "incr_fixed_s": (s.get("incremental_fixed") or {}).get("jobs_seconds"),
         "incr_events": inc.get("events"),
         "incr_s": inc.get("jobs_seconds"),
         "settle_s": s.get("merges_settle_seconds"),
@@ -481,7 +490,8 @@ def summary(row: dict[str, Any]) -> dict[str, Any]:
         "pandas_rss_mb": p.get("peak_rss_mb"),
         "speedup": None, "mem_ratio": None,
         "mismatches": len(row["mismatches"]) if "mismatches" in row else None,
-        "failed_jobs": (jobs.get("failed") or []) + (inc.get("failed") or []),
+        "failed_jobs": ((jobs.get("failed") or []) + ((s.get("incremental_fixed") or {}).get("failed") or [])
+                        + (inc.get("failed") or [])),
         "incr_vs_full_mismatches": (len(inc["incremental_vs_full_mismatches"])
                                     if "incremental_vs_full_mismatches" in inc else None),
         "errors": len(row.get("errors") or []),
@@ -497,7 +507,7 @@ def summary(row: dict[str, Any]) -> dict[str, Any]:
 
 COLUMNS = [("size", "size"), ("events", "events"), ("load_ev_s", "load ev/s"), ("peak_rss_mb", "peak RSS MB"),
            ("full_jobs_s", "full jobs s"), ("scan_s", "scan s"), ("jobs_over_scan", "jobs/scan"),
-           ("incr_s", "incr s"), ("metrics_p95_ms", "metrics p95 ms"), ("pages_p95_ms_max", "pages cold p95 max ms"),
+           ("incr_fixed_s", "incr s (4k ev)"), ("incr_events", "hour ev"), ("incr_s", "incr s (hour)"), ("metrics_p95_ms", "metrics p95 ms"), ("pages_p95_ms_max", "pages cold p95 max ms"),
            ("pages_over_150ms", "pages cold >150"), ("pages_warm_p95_ms_max", "pages warm p95 max ms"),
            ("pandas_s", "pandas s"), ("speedup", "speedup"), ("mem_ratio", "mem ratio"),
            ("mismatches", "mismatches")]

@@ -35,6 +35,8 @@ def test_benchmark_smoke(tmp_path):
     assert summ["events"] > 10_000
     assert row["seamline"]["load"]["loaded"] == summ["events"]
     assert summ["full_jobs_s"] > 0 and summ["scan_s"] > 0 and summ["incr_s"] is not None
+    assert summ["incr_fixed_s"] is not None and summ["incr_fixed_events"] > 0
+    assert summ["pages_p95_ms_max"] > 0 and summ["pages_warm_p95_ms_max"] is not None
     assert summ["metrics_p95_ms"] is not None and summ["pandas_s"] > 0
     assert summ["failed_jobs"] == []
     assert row["mismatches"] == [], json.dumps(row["mismatches"], indent=1, default=str)
