@@ -148,15 +148,15 @@ class Metadata:
                              .order_by(job_runs.c.id.desc()).limit(1)).first()
         return _aware(row[0]) if row else None
 
-    def cache_stamp(self) -> tuple[datetime | None, int, int]:
+    def cache_stamp(self) -> tuple[Any, ...]:
         """What cached dashboard results depend on besides the view: the last
-        successful job run (rollups only change then) and the annotations."""
+        successful job run (rollups only change then; its id and time, so a
+        recreated database is a new stamp) and the annotations."""
         with self.engine.connect() as cx:
-            row = cx.execute(select(
-                select(func.max(job_runs.c.id)).where(job_runs.c.status == "success").scalar_subquery(),
-                select(func.max(annotations.c.id)).scalar_subquery(),
-                select(func.count()).select_from(annotations).scalar_subquery())).first()
-        return (row[0], int(row[1] or 0), int(row[2] or 0))
+            last = cx.execute(select(job_runs.c.id, job_runs.c.finished_at).where(job_runs.c.status == "success")
+                              .order_by(job_runs.c.id.desc()).limit(1)).first()
+            notes = cx.execute(select(func.max(annotations.c.id), func.count()).select_from(annotations)).first()
+        return (*(tuple(last) if last else (None, None)), int(notes[0] or 0), int(notes[1] or 0))
 
     # Locks ---------------------------------------------------------------
     def acquire_lock(self, job: str, ttl: timedelta = timedelta(hours=2)) -> str | None:

@@ -32,8 +32,13 @@ if TYPE_CHECKING:  # pragma: no cover
 DATASETS: dict[str, Callable[..., "pd.DataFrame"]] = {}
 
 
-def dataset(key: str):
+def dataset(key: str, cached: bool = True):
+    """Register a page dataset ``fn(ctx, state) -> DataFrame`` under ``key``.
+    Cached datasets (the default) are memoised per view and cache stamp (see
+    ``memo``): only those that read nothing but the job rollups may be."""
     def deco(fn):
+        if cached and not getattr(fn, "memoized", False):
+            fn = memo(fn)
         DATASETS[key] = fn
         return fn
     return deco
@@ -53,7 +58,7 @@ _memo_lock = threading.Lock()
 # Entries are keyed by the metadata's cache stamp (a new successful job run or
 # annotation is a new key), so the TTL only bounds what else may drift.
 MEMO_TTL_S = 3600.0
-MEMO_MAX = 256
+MEMO_MAX = 1024
 
 
 def memo(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -84,16 +89,19 @@ def memo(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def warm(ctx: Ctx, state: State | None = None) -> dict[str, float]:
+def warm(ctx: Ctx, state: State | None = None, stop: Callable[[], bool] | None = None) -> dict[str, float]:
     """Compute every page's datasets for ``state`` (default: the view a user
     gets with no URL parameters), filling the cache; seconds per dataset.
-    The server runs this after each job run so that first views are fast."""
+    The server runs this after each job run so that first views are fast;
+    ``stop`` is checked between datasets."""
     from seamline.urlstate import known_values, parse_state
 
     if state is None:
         state = parse_state({}, known_values(ctx.wh, ctx.settings, fresh=True), ctx.settings.display_timezone)
     took = {}
     for key, fn in DATASETS.items():
+        if stop is not None and stop():
+            break
         t0 = time.perf_counter()
         try:
             fn(ctx, state)
@@ -178,7 +186,6 @@ def kpi_table(ctx: Ctx, state: State) -> "pd.DataFrame":
 
 
 @dataset("overview.daily")
-@memo
 def daily_kpis(ctx: Ctx, state: State) -> "pd.DataFrame":
     """One row per UTC day with every shared KPI (for the sparklines)."""
     from seamline.metrics import FRESHNESS_ROWS, TARGET_EXPR, full_days, target_params
@@ -233,7 +240,7 @@ def incidents_daily(ctx: Ctx, state: State) -> "pd.DataFrame":
                   ["day", "rule", "incidents"])
 
 
-@dataset("overview.jobs")
+@dataset("overview.jobs", cached=False)  # job health: the metadata, any run
 def job_health(ctx: Ctx, state: State) -> "pd.DataFrame":
     import pandas as pd
 
@@ -518,7 +525,6 @@ def lag_distribution(ctx: Ctx, state: State) -> "pd.DataFrame":
 
 
 @dataset("freshness.slowest")
-@memo
 def slowest_events(ctx: Ctx, state: State) -> "pd.DataFrame":
     """The 50 slowest events of the period.  The rollup's sorted lags give the
     50th-largest lag first, so the scan of ``events`` keeps only rows at or
@@ -619,7 +625,6 @@ def repeat_by_topic(ctx: Ctx, state: State) -> "pd.DataFrame":
 
 
 @dataset("effort.calibration")
-@memo
 def effort_calibration(ctx: Ctx, state: State) -> "pd.DataFrame":
     """Predicted vs answered CES by prediction quintile (``seamline.effort``)."""
     import pandas as pd
@@ -658,7 +663,7 @@ def incidents_by_channel(ctx: Ctx, state: State) -> "pd.DataFrame":
 MAX_INCIDENT_ROWS = 2000
 
 
-@dataset("incidents.table")
+@dataset("incidents.table", cached=False)  # with the review status (metadata)
 def incident_rows(ctx: Ctx, state: State) -> "pd.DataFrame":
     df = _frame(ctx.wh, "SELECT rule, message_event_id, customer, at, channels, event_ids FROM incidents FINAL "
                 f"WHERE {_INC_FILTER} ORDER BY at DESC, rule, message_event_id LIMIT {{limit:UInt32}}",
@@ -692,7 +697,7 @@ def split_incident_key(value: str | None) -> tuple[str, str] | None:
 MAX_TIMELINE_EVENTS = 2000
 
 
-@dataset("incidents.timeline")
+@dataset("incidents.timeline", cached=False)  # raw events, loaded or not yet in a rollup
 def customer_timeline(ctx: Ctx, state: State) -> "pd.DataFrame":
     """Every event of the selected incident's customer within ±7 days."""
     import pandas as pd

@@ -106,8 +106,10 @@ class DashboardServer:
         self.port = int(self._server.effective_port)
         self._closed = threading.Event()
         threading.Thread(target=_warm_up, name="seamline-warmup", daemon=True).start()
+        self._warm_thread = None
         if warm_views:
-            threading.Thread(target=self._keep_warm, name="seamline-keep-warm", daemon=True).start()
+            self._warm_thread = threading.Thread(target=self._keep_warm, name="seamline-keep-warm", daemon=True)
+            self._warm_thread.start()
 
     def _keep_warm(self) -> None:
         """Recompute the default views whenever the data changes (a job run
@@ -122,8 +124,8 @@ class DashboardServer:
                 stamp = ctx.md.cache_stamp()
                 if stamp == done:
                     continue
-                took = warm(ctx)
-                done = stamp
+                done = stamp  # once per stamp, even if it fails (the pages show their own errors)
+                took = warm(ctx, stop=self._closed.is_set)
                 log.info("warmed %d views in %.2f s", len(took), sum(took.values()))
             except Exception:
                 log.exception("warming the default views failed")
@@ -153,6 +155,8 @@ class DashboardServer:
             self._server.close()
         except Exception:
             log.exception("server close failed")
+        if self._warm_thread is not None:  # it stops after its current dataset
+            self._warm_thread.join(timeout=120)
 
 
 def _warm_up() -> None:
