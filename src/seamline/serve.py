@@ -82,7 +82,7 @@ class DashboardServer:
     """A waitress server around the Dash app (and optionally the scheduler)."""
 
     def __init__(self, settings: "Settings", host: str = "127.0.0.1", port: int = 8050, scheduler: bool = True,
-                 threads: int = 8, warm_views: bool = True):
+                 threads: int = 8):
         from waitress.server import create_server
 
         from seamline.app import create_app
@@ -106,10 +106,8 @@ class DashboardServer:
         self.port = int(self._server.effective_port)
         self._closed = threading.Event()
         threading.Thread(target=_warm_up, name="seamline-warmup", daemon=True).start()
-        self._warm_thread = None
-        if warm_views:
-            self._warm_thread = threading.Thread(target=self._keep_warm, name="seamline-keep-warm", daemon=True)
-            self._warm_thread.start()
+        self._warm_thread = threading.Thread(target=self._keep_warm, name="seamline-keep-warm", daemon=True)
+        self._warm_thread.start()
 
     def _keep_warm(self) -> None:
         """Recompute the default views whenever the data changes (a job run
@@ -155,8 +153,7 @@ class DashboardServer:
             self._server.close()
         except Exception:
             log.exception("server close failed")
-        if self._warm_thread is not None:  # it stops after its current dataset
-            self._warm_thread.join(timeout=120)
+        self._warm_thread.join(timeout=120)  # it stops after its current dataset
 
 
 def _warm_up() -> None:
