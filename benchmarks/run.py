@@ -45,6 +45,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 DAYS = 90
+FIXED_HOUR_EVENTS = 4000  # ~ the hour of the 10 M data set (10 M / 2160 h = 4,600)
 EVENTS_PER_CUSTOMER_90D = 61.3  # measured: seamline.sample with days=90 (seed 7) makes ~61 events/customer
 SEED = 7
 
@@ -157,7 +158,6 @@ def _new_hour(d: Path, hour: datetime, target: int, seed: int, name: str) -> dic
 # ---------------------------------------------------------------------------
 # step 2: Seamline
 # ---------------------------------------------------------------------------
-FIXED_HOUR_EVENTS = 4000  # ~ the hour of the 10 M data set (10 M / 2160 h = 4,600)
 SCAN_SQL = ("SELECT count(), sum(cityHash64(event_id, ident, occurred_at, ingested_at, source, channel, "
             "direction, type, topic, case_id)) FROM events")
 SCAN_ATTRS_SQL = ("SELECT count(), sum(cityHash64(event_id, ident, occurred_at, ingested_at, source, channel, "

@@ -27,6 +27,7 @@ def effort_frame(wh: Warehouse, start, end, channels: tuple[str, ...] = (), topi
     import pandas as pd
 
     p = _period(start, end) | {"channels": list(channels), "topics": list(topics), "mod": max(1, int(sample_mod))}
+    cols = ["customer", *FEATURES, "ces", "answers"]
     frame = wh.df(  # columnar fetch: one row per active customer
         "SELECT d.customer AS customer, d.contacts AS contacts, d.repeat_contacts AS repeat_contacts, "
         "       d.transfers AS transfers, d.repeat_info AS repeat_info, d.reauth AS reauth, "
@@ -53,8 +54,8 @@ def effort_frame(wh: Warehouse, start, end, channels: tuple[str, ...] = (), topi
         "           GROUP BY customer) AS s "
         "  ON s.customer = d.customer", p)
     if frame.empty:
-        return pd.DataFrame(columns=["customer", *FEATURES, "ces", "answers"])
-    frame = frame[["customer", *FEATURES, "ces", "answers"]]
+        return pd.DataFrame(columns=cols)
+    frame = frame[cols]
     frame.loc[frame["answers"] == 0, "ces"] = float("nan")
     return frame
 
