@@ -121,37 +121,52 @@ def _noise_scale(z: np.ndarray) -> float:
 def _optimal_partition(x: np.ndarray, min_size: int, pen: float, sigma2: float, prune: bool) -> list[int]:
     """argmin over segmentations of Σ SSE/σ² + pen per segment, segments ≥ ``min_size``.
 
+    The recursion F(t) = min_s F(s) + C(s, t) + pen only reads F(s) for
+    s ≤ t − ``min_size``, so ``min_size`` consecutive ends t are solved at once
+    as one (ends × candidates) array; a candidate too recent for an end gets an
+    infinite cost there.
+
     ``prune`` adds PELT's pruning (Killick et al. 2012), which keeps the answer
     exact: the SSE cost is superadditive, C(s, T) ≥ C(s, t) + C(t, T), so once
     F(s) + C(s, t) > F(t), the last change s loses to t at every T ≥ t +
     ``min_size`` (where t itself is a feasible last change). s is dropped from
-    the candidates only from then on — earlier, t is not yet a candidate.
+    the candidates only from then on (earlier, t is not yet a candidate) and
+    only at the next block, which keeps strictly worse candidates a little
+    longer and so changes neither the minimum nor the first argmin.
     """
     n = int(x.size)
     s1 = np.concatenate(([0.0], np.cumsum(x)))
     s2 = np.concatenate(([0.0], np.cumsum(x * x)))
     best = np.full(n + 1, np.inf)
     best[0] = -pen
-    last = np.zeros(n + 1, dtype=int)
-    alive = np.ones(n + 1, dtype=bool)
-    active = np.empty(0, dtype=int)
-    pending: list[np.ndarray] = [np.empty(0, dtype=int)] * (n + min_size + 1)
+    last = np.zeros(n + 1, dtype=np.int64)
+    dead_at = np.full(n + 1, n + min_size + 1, dtype=np.int64)  # first end a candidate is pruned for
+    active = np.empty(0, dtype=np.int64)
     tol = 1e-9 * max(1.0, float(np.abs(s2[-1])) / sigma2)
-    for t in range(min_size, n + 1):
-        alive[pending[t]] = False
-        new = t - min_size
-        if np.isfinite(best[new]):
-            active = np.append(active, new)
+    t = min_size
+    while t <= n:
+        ends = np.arange(t, min(t + min_size, n + 1))
+        fresh = ends - min_size
+        active = np.concatenate((active, fresh[np.isfinite(best[fresh])]))
         if prune:
-            active = active[alive[active]]
-        length = t - active
-        sse = (s2[t] - s2[active]) - (s1[t] - s1[active]) ** 2 / length
-        fit = best[active] + np.maximum(sse, 0.0) / sigma2
-        j = int(np.argmin(fit))
-        best[t] = fit[j] + pen
-        last[t] = active[j]
-        if prune and t + min_size <= n:
-            pending[t + min_size] = active[fit > best[t] + tol]
+            active = active[dead_at[active] > t]
+        length = ends[:, None] - active[None, :]  # >= 1: active <= ends[-1] - min_size
+        d1 = s1[ends][:, None] - s1[active][None, :]
+        sse = (s2[ends][:, None] - s2[active][None, :]) - d1 * d1 / length
+        fit = best[active][None, :] + np.maximum(sse, 0.0) / sigma2
+        tail = fit[:, -min_size:]  # only the newest candidates can be too recent for an end
+        tail[length[:, -min_size:] < min_size] = np.inf
+        j = np.argmin(fit, axis=1)
+        best[ends] = fit[np.arange(ends.size), j] + pen
+        last[ends] = active[j]
+        if prune:
+            worse = fit > (best[ends] + tol)[:, None]
+            worse[:, -min_size:] &= np.isfinite(tail)
+            hit = worse.any(axis=0)
+            if hit.any():
+                gone = active[hit]
+                dead_at[gone] = np.minimum(dead_at[gone], ends[worse.argmax(axis=0)][hit] + min_size)
+        t = int(ends[-1]) + 1
     cps: list[int] = []
     t = n
     while t > 0:
