@@ -141,16 +141,15 @@ def end_of_data(wh: Warehouse) -> datetime | None:
     return as_utc(rows[0][0])
 
 
-def retention_frame(wh: Warehouse, settings: Settings, start=None, end=None, cohorts: bool = False):
-    """Landmark cohort rows: segment, duration_days, churned (and the first-event
-    month ``cohort`` when asked)."""
+def landmark_cohort(wh: Warehouse, start=None, end=None, cohorts: bool = False):
+    """The landmark cohort as arrays: ``{"frictioned": bool, "duration_days":
+    float, "churned": bool}`` (plus the first-event month ``"cohort"`` when
+    asked), and the end of data (None, with no arrays, on an empty warehouse)."""
     import numpy as np
-    import pandas as pd
 
     eod = end_of_data(wh)
-    cols = ["segment", "duration_days", "churned"] + (["cohort"] if cohorts else [])
     if eod is None:
-        return pd.DataFrame(columns=cols), None
+        return None, None
     p = {"eod": eod, "has_period": int(start is not None), "cohorts": int(cohorts),
          "start": as_utc(start) if start is not None else eod, "end": as_utc(end) if end is not None else eod}
     frame = wh.df(  # columnar fetch of numbers only: the cohort can hold every customer
@@ -164,39 +163,61 @@ def retention_frame(wh: Warehouse, settings: Settings, start=None, end=None, coh
         "  AND (churn_at IS NULL OR churn_at > landmark_at) "
         "  AND ({has_period:UInt8} = 0 OR (first_at >= {start:DateTime64(3, 'UTC')} AND first_at < {end:DateTime64(3, 'UTC')}))",
         p)
-    if frame.empty:
+    if frame.empty:  # no rows comes back with no columns either
+        out = {"frictioned": np.zeros(0, bool), "duration_days": np.zeros(0), "churned": np.zeros(0, bool)}
+        return out | ({"cohort": np.zeros(0, object)} if cohorts else {}), eod
+    out = {"frictioned": frame["frictioned"].to_numpy() != 0,
+           "duration_days": frame["duration_days"].to_numpy(float),
+           "churned": frame["churned"].to_numpy() != 0}
+    if cohorts:
+        out["cohort"] = frame["cohort"].to_numpy()
+    return out, eod
+
+
+def retention_frame(wh: Warehouse, settings: Settings, start=None, end=None, cohorts: bool = False):
+    """Landmark cohort rows: segment, duration_days, churned (and the first-event
+    month ``cohort`` when asked)."""
+    import numpy as np
+    import pandas as pd
+
+    arrays, eod = landmark_cohort(wh, start, end, cohorts)
+    cols = ["segment", "duration_days", "churned"] + (["cohort"] if cohorts else [])
+    if arrays is None or not arrays["churned"].size:
         return pd.DataFrame(columns=cols), eod
-    frame["segment"] = np.where(frame["frictioned"].to_numpy() != 0, "frictioned", "seamless")
-    frame["churned"] = frame["churned"].astype(bool)
-    return frame[cols], eod
+    frame = pd.DataFrame({"segment": np.where(arrays["frictioned"], "frictioned", "seamless")}
+                         | {c: arrays[c] for c in cols[1:]})
+    return frame, eod
+
+
+def _no_survival() -> dict[str, Any]:
+    return {"customers": 0, "churned": 0} | {
+        f"survival_{day}{part}": None for day in (30, 60, 90) for part in ("", "_ci")}
 
 
 def retention(wh: Warehouse, settings: Settings, start, end) -> dict[str, Any]:
-    frame, _ = retention_frame(wh, settings, start, end)
+    arrays, _ = landmark_cohort(wh, start, end)
     out: dict[str, Any] = {"landmark_days": settings.windows.landmark_days, "logrank_p": None, "segments": {}}
-    curves = {}
-    for seg in ("seamless", "frictioned"):
-        part = frame[frame["segment"] == seg]
-        entry: dict[str, Any] = {"customers": int(len(part)), "churned": int(part["churned"].sum()) if len(part) else 0}
-        for day in (30, 60, 90):
-            entry[f"survival_{day}"] = None
-            entry[f"survival_{day}_ci"] = None
-        if len(part):
+    if arrays is None:
+        return out | {"segments": {seg: _no_survival() for seg in ("seamless", "frictioned")}}
+    frictioned, durations, churned = arrays["frictioned"], arrays["duration_days"], arrays["churned"]
+    groups = {}
+    for seg, mask in (("seamless", ~frictioned), ("frictioned", frictioned)):
+        d, e = durations[mask], churned[mask]
+        entry = _no_survival() | {"customers": int(d.size), "churned": int(e.sum())}
+        if d.size:
             from seamline.stats.survival import kaplan_meier, survival_at
 
-            curve = kaplan_meier(part["duration_days"].to_numpy(float), part["churned"].to_numpy(bool))
-            curves[seg] = part
+            curve = kaplan_meier(d, e)
+            groups[seg] = (d, e)
             for day in (30, 60, 90):
                 s, lo, hi = survival_at(curve, float(day), extrapolate=True)
                 entry[f"survival_{day}"] = None if s is None else float(s)
                 entry[f"survival_{day}_ci"] = None if lo is None else [float(lo), float(hi)]
         out["segments"][seg] = entry
-    if len(curves) == 2:
+    if len(groups) == 2:
         from seamline.stats.survival import logrank
 
-        a, b = curves["seamless"], curves["frictioned"]
-        res = logrank(a["duration_days"].to_numpy(float), a["churned"].to_numpy(bool),
-                      b["duration_days"].to_numpy(float), b["churned"].to_numpy(bool))
+        res = logrank(*groups["seamless"], *groups["frictioned"])
         out["logrank_p"] = None if res.p_value is None else float(res.p_value)
     return out
 
@@ -230,16 +251,27 @@ def _intervals(out: dict[str, Any]) -> None:
     e["ces_mean_ci"] = None if m.low is None else [m.low, m.high]
 
 
-def period_metrics(wh: Warehouse, settings: Settings, start, end, intervals: bool = True) -> dict[str, Any]:
-    out = {
-        "period": {"from": as_utc(start).isoformat(), "to": as_utc(end).isoformat()},
-        "freshness": freshness(wh, settings, start, end),
-        "continuity": continuity(wh, start, end),
-        "silence": silence(wh, start, end),
-        "effort": effort(wh, settings, start, end),
-        "retention": retention(wh, settings, start, end),
-        "incidents": incidents_summary(wh, settings, start, end),
+def period_metrics(wh: Warehouse, settings: Settings, start, end, intervals: bool = True,
+                   workers: int = 1) -> dict[str, Any]:
+    """Every KPI family for [start, end). With ``workers`` > 1 the families are
+    computed concurrently (their queries run in the engine, outside the GIL)."""
+    parts = {
+        "freshness": (freshness, (wh, settings, start, end)),
+        "continuity": (continuity, (wh, start, end)),
+        "silence": (silence, (wh, start, end)),
+        "effort": (effort, (wh, settings, start, end)),
+        "retention": (retention, (wh, settings, start, end)),
+        "incidents": (incidents_summary, (wh, settings, start, end)),
     }
+    if workers <= 1:
+        done = {name: fn(*args) for name, (fn, args) in parts.items()}
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {name: pool.submit(fn, *args) for name, (fn, args) in parts.items()}
+            done = {name: f.result() for name, f in futures.items()}
+    out = {"period": {"from": as_utc(start).isoformat(), "to": as_utc(end).isoformat()}} | done
     if intervals:
         _intervals(out)
     return out

@@ -59,6 +59,7 @@ _memo_lock = threading.Lock()
 # annotation is a new key), so the TTL only bounds what else may drift.
 MEMO_TTL_S = 3600.0
 MEMO_MAX = 1024
+PERIOD_WORKERS = 3  # KPI families computed at once per period (see period_pair)
 
 
 def memo(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -172,8 +173,9 @@ def period_pair(ctx: Ctx, state: State) -> tuple[dict[str, Any], dict[str, Any]]
     from seamline.metrics import period_metrics
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        cur = pool.submit(period_metrics, ctx.wh, ctx.settings, state.start, state.end)
-        prev = pool.submit(period_metrics, ctx.wh, ctx.settings, state.prev_start, state.prev_end)
+        cur = pool.submit(period_metrics, ctx.wh, ctx.settings, state.start, state.end, workers=PERIOD_WORKERS)
+        prev = pool.submit(period_metrics, ctx.wh, ctx.settings, state.prev_start, state.prev_end,
+                           workers=PERIOD_WORKERS)
         return cur.result(), prev.result()
 
 

@@ -133,3 +133,27 @@ def test_logrank_undefined():
     # events in one group only is fine
     one_sided = logrank([1, 2, 3], [1, 1, 1], [5, 6, 7], [0, 0, 0])
     assert one_sided.p_value is not None and 0 < one_sided.p_value < 1
+
+
+@pytest.mark.filterwarnings("ignore:The confidence interval is undefined")  # SciPy's, at S = 1
+def test_km_and_logrank_match_scipy_on_a_large_cohort():
+    # landmark durations are near-continuous (milliseconds) with some ties
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    da = np.round(rng.exponential(60, 40_000), 4)
+    db = np.round(rng.exponential(45, 30_000), 4)
+    ea, eb = rng.random(da.size) < 0.4, rng.random(db.size) < 0.5
+    sf = stats.ecdf(stats.CensoredData(uncensored=da[ea], right=da[~ea])).sf
+    ci = sf.confidence_interval(method="log-log")
+    curve = kaplan_meier(da, ea)
+    assert curve.times == tuple(sf.quantiles)
+    assert np.allclose(curve.survival, sf.probabilities, rtol=0, atol=1e-12)
+    inner = (np.asarray(curve.survival) < 1) & (np.asarray(curve.survival) > 0)
+    assert np.allclose(np.asarray(curve.low)[inner], ci.low.probabilities[inner], rtol=0, atol=1e-12)
+    assert np.allclose(np.asarray(curve.high)[inner], ci.high.probabilities[inner], rtol=0, atol=1e-12)
+    ref = stats.logrank(stats.CensoredData(uncensored=da[ea], right=da[~ea]),
+                        stats.CensoredData(uncensored=db[eb], right=db[~eb]))
+    r = logrank(da, ea, db, eb)
+    assert r.statistic == pytest.approx(float(ref.statistic) ** 2, rel=1e-9)
+    assert r.p_value == pytest.approx(float(ref.pvalue), rel=1e-9, abs=1e-300)
