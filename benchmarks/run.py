@@ -285,18 +285,21 @@ def step_seamline(d: Path, gen: dict[str, Any], metrics_runs: int, query_runs: i
     out["peak_rss_mb_before_incremental"] = round(peak_rss_mb(), 1)
 
     # one hour of new events, incremental jobs.  An hourly increment in production
-    # finds the full run's background merges long finished: wait for them (and say
-    # how long) so the increment is timed in that state.
+    # finds the background merges of the full run, and of the hour before, long
+    # finished: wait for them (and say how long) so each increment is timed in
+    # that state.
     out["merges_settle_seconds"] = _settle(wh)
     for key, name in (("incremental_fixed", "new_hour_fixed.jsonl"), ("incremental", "new_hour.jsonl")):
         newf = d / name
         if not (newf.exists() and newf.stat().st_size):
             continue
+        settle_s = _settle(wh) if key != "incremental_fixed" else 0.0
         t0 = time.perf_counter()
         rep = load_file(wh, newf, settings.hash_salt, settings.load_batch_rows, progress=False)
         load_s = time.perf_counter() - t0
         secs, res = _jobs(wh, md, settings, full=False)
-        out[key] = {"events": rep.loaded, "load_seconds": round(load_s, 3), "jobs_seconds": round(secs, 3),
+        out[key] = {"events": rep.loaded, "settle_seconds": settle_s, "load_seconds": round(load_s, 3),
+                    "jobs_seconds": round(secs, 3),
                     "jobs": res, "failed": [r["job"] for r in res if r["status"] != "success"]}
     if "incremental" in out and check_full:
         wide = (parse_iso(periods[0][0]), parse_iso(gen["new_hour_to"]))

