@@ -60,6 +60,7 @@ _memo_lock = threading.Lock()
 MEMO_TTL_S = 3600.0
 MEMO_MAX = 1024
 PERIOD_WORKERS = 3  # KPI families computed at once per period (see period_pair)
+SLOWEST_N = 50  # rows of the slowest-events table
 
 
 def memo(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -528,16 +529,23 @@ def lag_distribution(ctx: Ctx, state: State) -> "pd.DataFrame":
 
 @dataset("freshness.slowest")
 def slowest_events(ctx: Ctx, state: State) -> "pd.DataFrame":
-    """The 50 slowest events of the period.  The rollup's sorted lags give the
-    50th-largest lag first, so the scan of ``events`` keeps only rows at or
-    above it (cheap columns first) instead of sorting the whole period."""
+    """The 50 slowest events of the period.  The scan of ``events`` keeps only
+    rows at or above a lower bound of the 50th-largest lag (cheap columns
+    first) instead of sorting the whole period.  The bound is the 50th-largest
+    per-row maximum of the hourly rollup: those 50 rows hold 50 distinct events
+    at least that slow.  With fewer rows, the rows' sorted lags give the
+    50th-largest lag itself."""
     cols = ["event_id", "source", "channel", "type", "occurred_at", "ingested_at", "lag_s"]
-    params = state.params()
-    threshold = ctx.wh.scalar(
-        "SELECT min(l) FROM (SELECT arrayJoin(arraySlice(arrayReverse(lags), 1, 50)) AS l FROM freshness_hourly "
-        f"WHERE {_PERIOD % ('hour', 'hour')} AND {_SRC % 'source'} AND {_CH % 'channel'} "
-        "ORDER BY l DESC LIMIT 50)", params)
-    if threshold is None:  # no events in the period
+    params = state.params() | {"n": SLOWEST_N}
+    where = f"{_PERIOD % ('hour', 'hour')} AND {_SRC % 'source'} AND {_CH % 'channel'}"
+    rows, threshold = ctx.wh.rows(
+        "SELECT count(), min(m) FROM (SELECT lag_max AS m FROM freshness_hourly "
+        f"WHERE {where} ORDER BY m DESC LIMIT {{n:UInt64}})", params)[0]
+    if 0 < rows < SLOWEST_N:  # a short period: read the few rows' lags (the bound needs N rows)
+        threshold = ctx.wh.scalar(
+            f"SELECT min(l) FROM (SELECT arrayJoin(arraySlice(arrayReverse(lags), 1, {{n:UInt64}})) AS l "
+            f"FROM freshness_hourly WHERE {where} ORDER BY l DESC LIMIT {{n:UInt64}})", params)
+    if not rows:  # no events in the period
         import pandas as pd
 
         return pd.DataFrame(columns=cols)
@@ -546,7 +554,7 @@ def slowest_events(ctx: Ctx, state: State) -> "pd.DataFrame":
                   "(toUnixTimestamp64Milli(ingested_at) - toUnixTimestamp64Milli(occurred_at)) / 1000 AS lag_s "
                   f"FROM events WHERE {_PERIOD % ('occurred_at', 'occurred_at')} "
                   "AND toUnixTimestamp64Milli(ingested_at) - toUnixTimestamp64Milli(occurred_at) >= {t_ms:Float64} "
-                  f"AND {_SRC % 'source'} AND {_CH % 'channel'} ORDER BY lag_s DESC, event_id LIMIT 50",
+                  f"AND {_SRC % 'source'} AND {_CH % 'channel'} ORDER BY lag_s DESC, event_id LIMIT {{n:UInt64}}",
                   params | {"t_ms": float(threshold) * 1000 - 0.5}, cols)
 
 
