@@ -37,6 +37,13 @@ def _expected(events: list[dict], channels: tuple[str, ...] = ()) -> list[tuple[
     return ranked[:SLOWEST_N]
 
 
+def _loaded(rows: list[dict], tmp_path, settings, wh, md) -> tuple[list[dict], Ctx]:
+    events = expand_all(rows)
+    load_events(wh, settings, events, tmp_path / "e.jsonl")
+    assert all(r.status == "success" for r in run_jobs(wh, md, settings))
+    return events, Ctx(wh=wh, settings=settings, md=md)
+
+
 def _got(ctx, state) -> list[tuple[str, float]]:
     queries.clear_cache()
     frame = slowest_events(ctx, state)
@@ -59,10 +66,7 @@ def test_slowest_events_with_many_rollup_rows(tmp_path, settings, wh, md):
     rows.append(_event(902, START, 1_000))
     rows.append(_event(903, START + timedelta(hours=5), 700, channel="app"))
     rows.append(_event(904, START + timedelta(hours=6), -30))
-    events = expand_all(rows)
-    load_events(wh, settings, events, tmp_path / "e.jsonl")
-    assert all(r.status == "success" for r in run_jobs(wh, md, settings))
-    ctx = Ctx(wh=wh, settings=settings, md=md)
+    events, ctx = _loaded(rows, tmp_path, settings, wh, md)
 
     got = _got(ctx, State(preset="custom", start=START, end=END))
     assert got == _expected(events)
@@ -83,10 +87,7 @@ def test_slowest_events_with_few_rollup_rows(tmp_path, settings, wh, md, per_hou
         for k in range(per_hour):
             n += 1
             rows.append(_event(n, START + timedelta(hours=h, seconds=k), 3 * k + h % 2 + 0.25))
-    events = expand_all(rows)
-    load_events(wh, settings, events, tmp_path / "e.jsonl")
-    assert all(r.status == "success" for r in run_jobs(wh, md, settings))
-    ctx = Ctx(wh=wh, settings=settings, md=md)
+    events, ctx = _loaded(rows, tmp_path, settings, wh, md)
     got = _got(ctx, State(preset="custom", start=START, end=END))
     assert got == _expected(events)
     assert len(got) == min(SLOWEST_N, 2 * per_hour)
