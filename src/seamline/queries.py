@@ -541,14 +541,14 @@ def slowest_events(ctx: Ctx, state: State) -> "pd.DataFrame":
     rows, threshold = ctx.wh.rows(
         "SELECT count(), min(m) FROM (SELECT lag_max AS m FROM freshness_hourly "
         f"WHERE {where} ORDER BY m DESC LIMIT {{n:UInt64}})", params)[0]
-    if 0 < rows < SLOWEST_N:  # a short period: read the few rows' lags (the bound needs N rows)
-        threshold = ctx.wh.scalar(
-            f"SELECT min(l) FROM (SELECT arrayJoin(arraySlice(arrayReverse(lags), 1, {{n:UInt64}})) AS l "
-            f"FROM freshness_hourly WHERE {where} ORDER BY l DESC LIMIT {{n:UInt64}})", params)
     if not rows:  # no events in the period
         import pandas as pd
 
         return pd.DataFrame(columns=cols)
+    if rows < SLOWEST_N:  # a short period: read the few rows' lags (the bound needs N rows)
+        threshold = ctx.wh.scalar(
+            f"SELECT min(l) FROM (SELECT arrayJoin(arraySlice(arrayReverse(lags), 1, {{n:UInt64}})) AS l "
+            f"FROM freshness_hourly WHERE {where} ORDER BY l DESC LIMIT {{n:UInt64}})", params)
     return _frame(ctx.wh,
                   "SELECT event_id, source, channel, type, occurred_at, ingested_at, "
                   "(toUnixTimestamp64Milli(ingested_at) - toUnixTimestamp64Milli(occurred_at)) / 1000 AS lag_s "
