@@ -221,7 +221,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                 for name, params in job.sql_statements(settings):
                     wh.run_script(sql_text("seamline.jobs", name), base | params)
                     _maybe_crash(crash_after, "statement")
-            rows = sum(int(wh.scalar("SELECT count() FROM {t:Identifier}", {"t": t}) or 0) for t in job.outputs)
+            rows = _stored_rows(wh, job.outputs)
         wh.command("INSERT INTO job_batches SELECT {job:String}, batch, now64(3) FROM {b:Identifier}",
                    {"job": job.name, "b": batches_t})
         # a batch held back for a dependency must stay inside the next run's window
@@ -246,6 +246,16 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                 scopes.close()
         except Exception:
             pass
+
+
+def _stored_rows(wh: Warehouse, tables: tuple[str, ...]) -> int:
+    """Rows stored in ``tables``, from their parts' metadata: exact after a
+    full run; after an incremental one it still counts the rows deleted since
+    the table's last merge.  A count() must apply the DELETEs' patch parts,
+    which at 50 M events took 0.35 s of a 2.6 s hourly increment."""
+    return int(wh.scalar("SELECT sum(rows) FROM system.parts WHERE database = currentDatabase() "
+                         "AND table IN {t:Array(String)} AND active AND NOT startsWith(name, 'patch-')",
+                         {"t": list(tables)}) or 0)
 
 
 class SimulatedCrash(BaseException):

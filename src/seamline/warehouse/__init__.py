@@ -74,6 +74,12 @@ CLIENT_SETTINGS = {
     "max_bytes_before_external_sort": 1_000_000_000,
     "max_bytes_before_external_group_by": 1_000_000_000,
 }
+# Set only where the engine knows them (chDB 4.4 / ClickHouse 26.9 here): DELETEs
+# written as patch parts where the table keeps block numbers (migration
+# 0008), as a mutation otherwise.
+OPTIONAL_SETTINGS = {
+    "lightweight_delete_mode": "lightweight_update",
+}
 
 _pools: dict[tuple[str, str], "_Pool"] = {}
 _pools_lock = threading.Lock()
@@ -94,7 +100,11 @@ class _Pool:
         if database:
             kwargs["database"] = database
         try:
-            return clickhouse_connect.get_client(**kwargs)
+            client = clickhouse_connect.get_client(**kwargs)
+            for key, value in OPTIONAL_SETTINGS.items():
+                if key in getattr(client, "server_settings", {}):
+                    client.set_client_setting(key, value)
+            return client
         except Exception as exc:  # turn chDB's lock error into something useful
             text = str(exc)
             if self.dsn.startswith("chdb:") and ("EmbeddedServer" in text or "BAD_ARGUMENTS" in text):
