@@ -249,6 +249,29 @@ def test_incremental_deletes_are_patch_parts_not_mutations(small_sample, tmp_pat
     assert {r.job: r.rows for r in full if r.job in counted} == counted and sum(counted.values()) > 100
 
 
+def test_incremental_jobs_run_two_at_a_time_after_their_dependencies(small_sample, tmp_path, wh, md, settings):
+    parts = _split_file(small_sample, tmp_path, parts=2, seed=4)
+    load_file(wh, parts[0], settings.hash_salt, progress=False)
+    run_jobs(wh, md, settings)
+    time.sleep(0.01)
+    load_file(wh, parts[1], settings.hash_salt, progress=False)
+    seen: list[str] = []
+    results = run_jobs(wh, md, settings, on_result=lambda r: seen.append(r.job))
+    assert [r.job for r in results] == [j.name for j in plan(None)]  # plan order, whatever finished first
+    assert all(r.status == "success" and not r.full for r in results), results
+    assert sorted(seen) == sorted(r.job for r in results)
+    runs = {r["job"]: r for r in md.runs(limit=len(results))}
+    for job in plan(None):
+        for dep in job.depends_on:  # a job starts once its dependencies have finished
+            assert runs[job.name]["started_at"] >= runs[dep]["finished_at"], (job.name, dep)
+    spans = sorted((r["started_at"], r["finished_at"], job) for job, r in runs.items())
+    overlapping = [(a[2], b[2]) for a, b in zip(spans, spans[1:]) if b[0] < a[1]]
+    assert overlapping, spans  # two jobs were running at once
+    after = snapshot(wh)
+    run_jobs(wh, md, settings, full=True)
+    assert snapshot(wh) == after
+
+
 def test_unknown_job_name():
     with pytest.raises(KeyError):
         plan(["nope"])

@@ -63,7 +63,7 @@ def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = 
     Python only labels integer-coded nodes (SciPy); keys and the diff with the
     previous map are computed in ClickHouse.
     """
-    tmp = ("identity_nodes_next", "identity_map_next", "identity_sub")
+    tmp = ("identity_nodes_next", "identity_map_next", "identity_sub", "identity_old")
     for t in tmp:
         wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
     wh.command("CREATE TABLE identity_nodes_next (node String, label UInt32) ENGINE = Memory")
@@ -82,8 +82,12 @@ def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = 
                 "INSERT INTO identity_sub SELECT ident FROM identity_map WHERE customer IN "
                 "(SELECT customer FROM identity_map WHERE ident IN (SELECT ident FROM identity_sub))")
             n = _label_into_next(wh, "SELECT a, b FROM identity_edges WHERE a IN (SELECT ident FROM identity_sub)", {})
-        # the old map's rows for the relabelled identifiers (read by primary key)
+        # the old map's rows for the relabelled identifiers (read by primary key);
+        # an increment reads them once (the three statements below use them)
         old = "(SELECT ident, customer FROM identity_map WHERE ident IN (SELECT ident FROM identity_map_next))"
+        if batches is not None:
+            wh.command(f"CREATE TABLE identity_old ENGINE = Memory AS SELECT * FROM {old}")
+            old = "identity_old"
         relabelled = (f"FROM {old} AS o INNER JOIN identity_map_next AS x ON o.ident = x.ident "
                       "WHERE o.customer != x.customer")
         moved_pairs = wh.rows(f"SELECT o.customer, x.customer {relabelled}")
@@ -100,8 +104,8 @@ def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = 
             if moved:
                 wh.command(f"DELETE FROM identity_map WHERE ident IN (SELECT o.ident {relabelled})")
             if added or moved:
-                wh.command("INSERT INTO identity_map SELECT * FROM identity_map_next WHERE ident NOT IN "
-                           f"(SELECT ident FROM {old})")
+                wh.command("INSERT INTO identity_map SELECT * FROM identity_map_next WHERE (ident, customer) NOT IN "
+                           f"(SELECT ident, customer FROM {old})")
         # the number of customers is reported by a full resolve (it scans the map)
         customers = int(wh.scalar("SELECT uniqExact(customer) FROM identity_map")) if batches is None else -1
         return IdentityResult(nodes=n, customers=customers, changed_idents=added + moved_idents,

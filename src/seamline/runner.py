@@ -67,33 +67,63 @@ def plan(names: list[str] | None) -> list[Job]:
     return order
 
 
+# Independent jobs of an incremental call run two at a time: an increment is
+# mostly small statements that leave a core idle, so two jobs overlap well.
+INCREMENT_WORKERS = 2
+
+
 def run_jobs(wh: Warehouse, md: Metadata, settings: Settings, names: list[str] | None = None,
-             full: bool = False, on_result: Callable[[RunResult], None] | None = None) -> list[RunResult]:
-    """Run ``names`` (default: every job) with their dependencies, in order.  A
-    job whose dependency failed is not run (recorded as ``skipped``).  Jobs of
-    one call share the scopes they have in common (see ``ScopeCache``)."""
-    results: list[RunResult] = []
-    failed: set[str] = set()
+             full: bool = False, on_result: Callable[[RunResult], None] | None = None,
+             workers: int | None = None) -> list[RunResult]:
+    """Run ``names`` (default: every job) with their dependencies; a job
+    starts once its dependencies have finished.  A job whose dependency failed
+    is not run (recorded as ``skipped``).  Jobs of one call share the scopes
+    they have in common (see ``ScopeCache``).  ``workers`` jobs run at once:
+    by default ``INCREMENT_WORKERS`` when every job has a watermark and
+    ``full`` is off, else one (a full run's statements already use every core,
+    and their memory would add up).  Results come back in plan order;
+    ``on_result`` sees each as it finishes."""
+    order = plan(names)
+    if workers is None:
+        workers = 1 if full or any(md.watermark(j.name) is None for j in order) else INCREMENT_WORKERS
+    done: dict[str, RunResult] = {}
     cache = ScopeCache(wh)
+
+    def run_one(job: Job) -> RunResult:
+        broken = [d for d in job.depends_on if done[d].status != "success"]
+        if broken:
+            result = RunResult(job.name, "skipped", full, error=f"dependency failed: {', '.join(broken)}")
+            run_id = md.start_run(job.name, full)
+            md.finish_run(run_id, "skipped", error=result.error)
+            return result
+        # --full recomputes the named jobs; their dependencies run incrementally
+        return run_job(wh, md, settings, job, full=full and (not names or job.name in names), scopes=cache)
+
+    def finish(result: RunResult) -> None:
+        done[result.job] = result
+        if on_result:
+            on_result(result)
+
     try:
-        for job in plan(names):
-            broken = [d for d in job.depends_on if d in failed]
-            if broken:
-                result = RunResult(job.name, "skipped", full, error=f"dependency failed: {', '.join(broken)}")
-                run_id = md.start_run(job.name, full)
-                md.finish_run(run_id, "skipped", error=result.error)
-            else:
-                # --full recomputes the named jobs; their dependencies run incrementally
-                result = run_job(wh, md, settings, job, full=full and (not names or job.name in names),
-                                 scopes=cache)
-            if result.status != "success":
-                failed.add(job.name)
-            results.append(result)
-            if on_result:
-                on_result(result)
+        if workers <= 1:
+            for job in order:
+                finish(run_one(job))
+        else:
+            from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+            waiting, running = list(order), {}
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                while waiting or running:
+                    for job in [j for j in waiting if all(d in done for d in j.depends_on)]:
+                        waiting.remove(job)
+                        running[pool.submit(run_one, job)] = job
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        del running[future]
+                        finish(future.result())
     finally:
         cache.close()
-    return results
+    return [done[j.name] for j in order]
 
 
 class ScopeCache:
@@ -113,6 +143,9 @@ class ScopeCache:
 
     def __init__(self, wh: Warehouse):
         self.wh = wh
+        # jobs running at once share the cache: a scope or slice is made by
+        # the first job that needs it while the others wait
+        self.lock = threading.Lock()
         self.tables: dict[tuple, str] = {}
         self.slices: dict[tuple, str] = {}
         # unique per call: the scheduler may run two job chains at once
@@ -141,15 +174,16 @@ class ScopeCache:
 
     def slice(self, key: tuple, scope_t: str) -> str:
         """The timeline rows of the scope's customers (made on first use)."""
-        table = self.slices.get(key)
-        if table is None:
-            table = f"{self.prefix}_slice_{len(self.slices)}"
-            self.wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": table})
-            self.wh.command(f"CREATE TABLE {quote_ident(table)} ENGINE = MergeTree ORDER BY (customer, ms, event_id) "
-                            "AS SELECT * FROM timeline PREWHERE customer IN (SELECT key FROM {s:Identifier})",
-                            {"s": scope_t})
-            self.slices[key] = table
-        return table
+        with self.lock:
+            table = self.slices.get(key)
+            if table is None:
+                table = f"{self.prefix}_slice_{len(self.slices)}"
+                self.wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": table})
+                self.wh.command(f"CREATE TABLE {quote_ident(table)} ENGINE = MergeTree "
+                                "ORDER BY (customer, ms, event_id) AS SELECT * FROM timeline "
+                                "PREWHERE customer IN (SELECT key FROM {s:Identifier})", {"s": scope_t})
+                self.slices[key] = table
+            return table
 
     def close(self) -> None:
         for table in list(self.tables.values()) + list(self.slices.values()):
@@ -304,15 +338,16 @@ def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, batches_t: str, full_m
         return None, ()
     p = {"scope": scope_t, "batches": batches_t, "watermark": watermark, "since": since, "job": job.name}
     cache_key = scopes.key(job.scope, batches_t, watermark)
-    if not scopes.restore(cache_key, scope_t):
-        if job.scope == "hour":
-            wh.command(
-                "INSERT INTO {scope:Identifier} SELECT DISTINCT toDateTime(toStartOfHour(occurred_at), 'UTC') "
-                "FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')} "
-                "AND load_id IN (SELECT batch FROM {batches:Identifier})", p)
-        else:
-            wh.command(sql_text("seamline.sql", "scope_customers"), p)
-        scopes.keep(cache_key, scope_t)
+    with scopes.lock:
+        if not scopes.restore(cache_key, scope_t):
+            if job.scope == "hour":
+                wh.command(
+                    "INSERT INTO {scope:Identifier} SELECT DISTINCT toDateTime(toStartOfHour(occurred_at), 'UTC') "
+                    "FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')} "
+                    "AND load_id IN (SELECT batch FROM {batches:Identifier})", p)
+            else:
+                wh.command(sql_text("seamline.sql", "scope_customers"), p)
+            scopes.keep(cache_key, scope_t)
     return int(wh.scalar("SELECT count() FROM {scope:Identifier}", p) or 0), cache_key
 
 
