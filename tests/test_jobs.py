@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from seamline import runner
 from seamline.load import load_file
 from seamline.runner import SimulatedCrash, plan, registry, run_job, run_jobs
 from seamline.sample import generate
@@ -223,10 +224,11 @@ def test_jobs_of_one_run_share_scopes_and_leave_no_tables(small_sample, tmp_path
     assert snapshot(wh) == after
 
 
-def test_incremental_deletes_are_patch_parts_not_mutations(small_sample, tmp_path, wh, md, settings):
+def test_incremental_deletes_are_patch_parts_not_mutations(small_sample, tmp_path, wh, md, settings, monkeypatch):
     """A mutation waits for every merge running on its table (seconds at 50 M
     events); an incremental run's DELETEs are written as patch parts instead,
     and reads see them at once."""
+    monkeypatch.setattr(runner, "_apply_patches", lambda wh, tables: [])  # patches stay patches
     parts = _split_file(small_sample, tmp_path, parts=2, seed=9)
     load_file(wh, parts[0], settings.hash_salt, progress=False)
     run_jobs(wh, md, settings)
@@ -247,6 +249,27 @@ def test_incremental_deletes_are_patch_parts_not_mutations(small_sample, tmp_pat
                for r in full if registry()[r.job].scope != "global"}
     # a full run reports its outputs' exact row count (read from part metadata)
     assert {r.job: r.rows for r in full if r.job in counted} == counted and sum(counted.values()) > 100
+
+
+def test_an_increments_patches_are_applied_in_the_background(small_sample, tmp_path, wh, md, settings):
+    parts = _split_file(small_sample, tmp_path, parts=2, seed=9)
+    load_file(wh, parts[0], settings.hash_salt, progress=False)
+    run_jobs(wh, md, settings)
+    time.sleep(0.01)
+    load_file(wh, parts[1], settings.hash_salt, progress=False)
+    assert all(r.status == "success" for r in run_jobs(wh, md, settings))
+    outputs = [t for job in registry().values() for t in job.outputs + job.extra_outputs]
+    commands = wh.rows("SELECT table, command FROM system.mutations WHERE database = currentDatabase() "
+                       "AND table IN {t:Array(String)}", {"t": outputs})
+    assert {"customer_days", "journeys", "freshness_hourly", "freshness_daily"} <= {t for t, _ in commands}, commands
+    assert all("APPLY PATCHES" in c for _, c in commands), commands  # the deletes themselves are not mutations
+    for _ in range(100):  # the run does not wait for them; the rows are the same before and after
+        if not wh.scalar("SELECT count() FROM system.mutations WHERE database = currentDatabase() AND NOT is_done"):
+            break
+        time.sleep(0.1)
+    after = snapshot(wh)
+    run_jobs(wh, md, settings, full=True)
+    assert snapshot(wh) == after
 
 
 def test_incremental_jobs_run_two_at_a_time_after_their_dependencies(small_sample, tmp_path, wh, md, settings):

@@ -256,6 +256,8 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                     wh.run_script(sql_text("seamline.jobs", name), base | params)
                     _maybe_crash(crash_after, "statement")
             rows = _stored_rows(wh, job.outputs)
+        if not full_mode:
+            _apply_patches(wh, job.outputs + job.extra_outputs)
         wh.command("INSERT INTO job_batches SELECT {job:String}, batch, now64(3) FROM {b:Identifier}",
                    {"job": job.name, "b": batches_t})
         # a batch held back for a dependency must stay inside the next run's window
@@ -290,6 +292,24 @@ def _stored_rows(wh: Warehouse, tables: tuple[str, ...]) -> int:
     return int(wh.scalar("SELECT sum(rows) FROM system.parts WHERE database = currentDatabase() "
                          "AND table IN {t:Array(String)} AND active AND NOT startsWith(name, 'patch-')",
                          {"t": list(tables)}) or 0)
+
+
+def _apply_patches(wh: Warehouse, tables: tuple[str, ...]) -> list[str]:
+    """Start ``APPLY PATCHES`` (a background mutation the run does not wait
+    for) on the tables with patch parts and no mutation running; returns
+    their names.  An increment's DELETEs are patch parts, and every read
+    applies them until a merge of the parts they patch does; the old, large
+    parts of a big table are rarely merged.  At 50 M events, patches for 0.5 %
+    of the customers doubled a scan of `customer_days` (0.30 -> 0.58 s);
+    applying them took 0.5 s in the background and brought it back."""
+    due = [r[0] for r in wh.rows(
+        "SELECT DISTINCT table FROM system.parts WHERE database = currentDatabase() AND active "
+        "AND table IN {t:Array(String)} AND startsWith(name, 'patch-') "
+        "AND table NOT IN (SELECT table FROM system.mutations WHERE database = currentDatabase() AND NOT is_done)",
+        {"t": list(tables)})]
+    for table in due:
+        wh.command(f"ALTER TABLE {quote_ident(table)} APPLY PATCHES SETTINGS mutations_sync = 0")
+    return due
 
 
 class SimulatedCrash(BaseException):
