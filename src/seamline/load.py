@@ -30,10 +30,6 @@ _PARSED_COLUMNS = """
     ident String, customer_id String, anonymous_id String, email_hash String, phone_hash String,
     topic String, case_id String, attrs Map(String, String), reason String
 """
-_EVENT_COLUMNS = ("event_id, occurred_at, ingested_at, source, channel, direction, type, ident, customer_id, "
-                  "anonymous_id, email_hash, phone_hash, topic, case_id, attrs")
-
-
 class LoadError(Exception):
     """A file-level problem (missing, unreadable, empty): one line for the user."""
 
@@ -220,21 +216,20 @@ class _Staging:
     def __init__(self, wh: Warehouse):
         self.wh = wh
         tag = uuid.uuid4().hex[:12]
-        self.stage, self.parsed, self.fresh = (f"_load_{tag}_{n}" for n in ("stage", "parsed", "fresh"))
+        self.stage, self.parsed = (f"_load_{tag}_{n}" for n in ("stage", "parsed"))
 
     def __enter__(self) -> "_Staging":
         q = quote_ident
         self.wh.command(f"CREATE TABLE {q(self.stage)} (line UInt64, doc String, raw String) ENGINE = Memory")
-        for t in (self.parsed, self.fresh):
-            self.wh.command(f"CREATE TABLE {q(t)} ({_PARSED_COLUMNS}) ENGINE = Memory")
+        self.wh.command(f"CREATE TABLE {q(self.parsed)} ({_PARSED_COLUMNS}) ENGINE = Memory")
         return self
 
     def truncate(self) -> None:
-        for t in (self.stage, self.parsed, self.fresh):
+        for t in (self.stage, self.parsed):
             self.wh.command(f"TRUNCATE TABLE {quote_ident(t)}")
 
     def __exit__(self, *exc) -> None:
-        for t in (self.stage, self.parsed, self.fresh):
+        for t in (self.stage, self.parsed):
             try:
                 self.wh.command(f"DROP TABLE IF EXISTS {quote_ident(t)}")
             except Exception:
@@ -357,26 +352,17 @@ def _load_streamed(wh: Warehouse, st: "_Staging", path: Path, parse_sql: list[st
 
 def _process_batch(wh: Warehouse, st: _Staging, parse_sql: list[str], salt: str, load_id: str,
                    file_key: str, report: LoadReport, lo: int = 0, hi: int = 2**63 - 1) -> None:
-    names = {"stage": st.stage, "parsed": st.parsed, "fresh": st.fresh}
     now = datetime.now(timezone.utc)
-    for t in (st.parsed, st.fresh):
-        wh.command("TRUNCATE TABLE {t:Identifier}", {"t": t})
+    wh.command("TRUNCATE TABLE {t:Identifier}", {"t": st.parsed})
     wh.command(parse_sql[0], {"stage": st.stage, "parsed": st.parsed, "salt": salt, "load_time": now,
                               "lo": lo, "hi": hi})
-
-    wh.command(parse_sql[1], {"parsed": st.parsed, "fresh": st.fresh})
-    counts = wh.rows(
-        "SELECT (SELECT count() FROM {parsed:Identifier}), "
-        "(SELECT countIf(reason != '') FROM {parsed:Identifier}), (SELECT count() FROM {fresh:Identifier})",
-        names,
-    )[0]
-    read, bad, fresh = (int(x) for x in counts)
-    # events first: the dedup keys follow through a materialized view
-    wh.command(
-        f"INSERT INTO events ({_EVENT_COLUMNS}, load_id, loaded_at) "
-        f"SELECT {_EVENT_COLUMNS}, {{load_id:String}}, {{now:DateTime64(3, 'UTC')}} FROM {{fresh:Identifier}}",
-        {"fresh": st.fresh, "load_id": load_id, "now": now},
-    )
+    # events first (straight from the parsed rows: no copy), then the counts;
+    # the batch's rows are the new parts' rows with its load_id and load time
+    wh.command(parse_sql[1], {"parsed": st.parsed, "load_id": load_id, "load_time": now})
+    read, bad, fresh = (int(x) for x in wh.rows(
+        "SELECT (SELECT count() FROM {parsed:Identifier}), (SELECT countIf(reason != '') FROM {parsed:Identifier}), "
+        "(SELECT count() FROM events WHERE loaded_at = {now:DateTime64(3, 'UTC')} AND load_id = {load_id:String})",
+        {"parsed": st.parsed, "now": now, "load_id": load_id})[0])
     if bad:
         wh.command(
             "INSERT INTO quarantine (load_id, file, line, raw, reason, quarantined_at) "

@@ -91,10 +91,14 @@ FROM
     WHERE line >= {lo:UInt64} AND line < {hi:UInt64}
 );
 
--- The rows that are valid and new: first occurrence in the batch, and not
--- loaded before.  Parameters: {parsed:Identifier}, {fresh:Identifier}
-INSERT INTO {fresh:Identifier}
-SELECT *
+-- The rows that are valid and new, into events: first occurrence in the
+-- batch, and not loaded before (the dedup keys and identity edges follow
+-- through materialized views).  Parameters: {parsed:Identifier},
+-- {load_id:String} (the batch), {load_time:DateTime64(3)}
+INSERT INTO events (event_id, occurred_at, ingested_at, source, channel, direction, type, ident, customer_id,
+                    anonymous_id, email_hash, phone_hash, topic, case_id, attrs, load_id, loaded_at)
+SELECT event_id, occurred_at, ingested_at, source, channel, direction, type, ident, customer_id,
+       anonymous_id, email_hash, phone_hash, topic, case_id, attrs, {load_id:String}, {load_time:DateTime64(3, 'UTC')}
 FROM {parsed:Identifier}
 WHERE reason = ''
   AND event_id NOT IN (
