@@ -272,6 +272,30 @@ def test_an_increments_patches_are_applied_in_the_background(small_sample, tmp_p
     assert snapshot(wh) == after
 
 
+def test_patches_that_cannot_be_applied_do_not_fail_the_job(small_sample, tmp_path, wh, md, settings,
+                                                             monkeypatch, caplog):
+    parts = _split_file(small_sample, tmp_path, parts=2, seed=9)
+    load_file(wh, parts[0], settings.hash_salt, progress=False)
+    run_jobs(wh, md, settings)
+    time.sleep(0.01)
+    load_file(wh, parts[1], settings.hash_salt, progress=False)
+    command = type(wh).command
+
+    def refuse_upkeep(self, sql, parameters=None):  # fault injection: the engine refuses the upkeep
+        if "APPLY PATCHES" in sql:
+            raise RuntimeError("TABLE_IS_READ_ONLY")
+        return command(self, sql, parameters)
+
+    monkeypatch.setattr(type(wh), "command", refuse_upkeep)
+    results = run_jobs(wh, md, settings)
+    assert all(r.status == "success" for r in results), results
+    assert "could not start APPLY PATCHES on customer_days: TABLE_IS_READ_ONLY" in caplog.text
+    monkeypatch.undo()
+    after = snapshot(wh)
+    run_jobs(wh, md, settings, full=True)
+    assert snapshot(wh) == after
+
+
 def test_incremental_jobs_run_two_at_a_time_after_their_dependencies(small_sample, tmp_path, wh, md, settings):
     parts = _split_file(small_sample, tmp_path, parts=2, seed=4)
     load_file(wh, parts[0], settings.hash_salt, progress=False)
