@@ -54,6 +54,16 @@ def _split_file(src, tmp_path, parts: int, seed: int) -> list:
     return paths
 
 
+def _loaded_then_more(sample, tmp_path, wh, md, settings, seed: int) -> None:
+    """Half the sample loaded and processed, the other half loaded (the next
+    run is an increment)."""
+    parts = _split_file(sample, tmp_path, parts=2, seed=seed)
+    load_file(wh, parts[0], settings.hash_salt, progress=False)
+    run_jobs(wh, md, settings)
+    time.sleep(0.01)  # loaded_at strictly after the previous watermark
+    load_file(wh, parts[1], settings.hash_salt, progress=False)
+
+
 @pytest.fixture
 def small_sample(tmp_path):
     return generate(tmp_path / "events.jsonl.gz", customers=80, days=20, seed=11).path
@@ -87,11 +97,7 @@ def test_rerun_changes_nothing(small_sample, wh, md, settings):
 
 @pytest.mark.parametrize("phase", ["delete", "statement"])
 def test_crash_mid_run_then_retry(phase, small_sample, tmp_path, wh, md, settings):
-    parts = _split_file(small_sample, tmp_path, parts=2, seed=5)
-    load_file(wh, parts[0], settings.hash_salt, progress=False)
-    run_jobs(wh, md, settings)
-    time.sleep(0.01)
-    load_file(wh, parts[1], settings.hash_salt, progress=False)
+    _loaded_then_more(small_sample, tmp_path, wh, md, settings, seed=5)
     run_jobs(wh, md, settings, ["identity"])
     for job in plan(None):
         if job.scope == "global":
@@ -135,11 +141,7 @@ def test_dependents_take_batches_a_full_dependency_run_recorded(small_sample, tm
     """A full run of a dependency alone records every batch it covered, so its
     dependents' next incremental run is not held back."""
     settings.lookback_minutes = 0
-    parts = _split_file(small_sample, tmp_path, parts=2, seed=8)
-    load_file(wh, parts[0], settings.hash_salt, progress=False)
-    run_jobs(wh, md, settings)
-    time.sleep(0.01)
-    load_file(wh, parts[1], settings.hash_salt, progress=False)
+    _loaded_then_more(small_sample, tmp_path, wh, md, settings, seed=8)
     time.sleep(0.01)
     assert all(r.status == "success" for r in run_jobs(wh, md, settings, ["identity"], full=True))
     assert all(r.status == "success" for r in run_jobs(wh, md, settings))
@@ -229,11 +231,7 @@ def test_incremental_deletes_are_patch_parts_not_mutations(small_sample, tmp_pat
     events); an incremental run's DELETEs are written as patch parts instead,
     and reads see them at once."""
     monkeypatch.setattr(runner, "_apply_patches", lambda wh, tables: [])  # patches stay patches
-    parts = _split_file(small_sample, tmp_path, parts=2, seed=9)
-    load_file(wh, parts[0], settings.hash_salt, progress=False)
-    run_jobs(wh, md, settings)
-    time.sleep(0.01)
-    load_file(wh, parts[1], settings.hash_salt, progress=False)
+    _loaded_then_more(small_sample, tmp_path, wh, md, settings, seed=9)
     results = run_jobs(wh, md, settings)
     assert all(r.status == "success" for r in results), results
     patched = {r[0] for r in wh.rows("SELECT DISTINCT table FROM system.parts WHERE database = currentDatabase() "
@@ -252,11 +250,7 @@ def test_incremental_deletes_are_patch_parts_not_mutations(small_sample, tmp_pat
 
 
 def test_an_increments_patches_are_applied_in_the_background(small_sample, tmp_path, wh, md, settings):
-    parts = _split_file(small_sample, tmp_path, parts=2, seed=9)
-    load_file(wh, parts[0], settings.hash_salt, progress=False)
-    run_jobs(wh, md, settings)
-    time.sleep(0.01)
-    load_file(wh, parts[1], settings.hash_salt, progress=False)
+    _loaded_then_more(small_sample, tmp_path, wh, md, settings, seed=9)
     assert all(r.status == "success" for r in run_jobs(wh, md, settings))
     outputs = [t for job in registry().values() for t in job.outputs + job.extra_outputs]
     commands = wh.rows("SELECT table, command FROM system.mutations WHERE database = currentDatabase() "
@@ -274,11 +268,7 @@ def test_an_increments_patches_are_applied_in_the_background(small_sample, tmp_p
 
 def test_patches_that_cannot_be_applied_do_not_fail_the_job(small_sample, tmp_path, wh, md, settings,
                                                              monkeypatch, caplog):
-    parts = _split_file(small_sample, tmp_path, parts=2, seed=9)
-    load_file(wh, parts[0], settings.hash_salt, progress=False)
-    run_jobs(wh, md, settings)
-    time.sleep(0.01)
-    load_file(wh, parts[1], settings.hash_salt, progress=False)
+    _loaded_then_more(small_sample, tmp_path, wh, md, settings, seed=9)
     command = type(wh).command
 
     def refuse_upkeep(self, sql, parameters=None):  # fault injection: the engine refuses the upkeep
@@ -297,11 +287,7 @@ def test_patches_that_cannot_be_applied_do_not_fail_the_job(small_sample, tmp_pa
 
 
 def test_incremental_jobs_run_two_at_a_time_after_their_dependencies(small_sample, tmp_path, wh, md, settings):
-    parts = _split_file(small_sample, tmp_path, parts=2, seed=4)
-    load_file(wh, parts[0], settings.hash_salt, progress=False)
-    run_jobs(wh, md, settings)
-    time.sleep(0.01)
-    load_file(wh, parts[1], settings.hash_salt, progress=False)
+    _loaded_then_more(small_sample, tmp_path, wh, md, settings, seed=4)
     seen: list[str] = []
     results = run_jobs(wh, md, settings, on_result=lambda r: seen.append(r.job))
     assert [r.job for r in results] == [j.name for j in plan(None)]  # plan order, whatever finished first

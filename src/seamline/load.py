@@ -30,6 +30,8 @@ _PARSED_COLUMNS = """
     ident String, customer_id String, anonymous_id String, email_hash String, phone_hash String,
     topic String, case_id String, attrs Map(String, String), reason String
 """
+
+
 class LoadError(Exception):
     """A file-level problem (missing, unreadable, empty): one line for the user."""
 
