@@ -226,6 +226,13 @@ def test_jobs_of_one_run_share_scopes_and_leave_no_tables(small_sample, tmp_path
     assert snapshot(wh) == after
 
 
+def _output_mutations(wh) -> list[tuple]:
+    """(table, command) of every mutation on a job's output tables."""
+    outputs = [t for job in registry().values() for t in job.outputs + job.extra_outputs]
+    return wh.rows("SELECT table, command FROM system.mutations WHERE database = currentDatabase() "
+                   "AND table IN {t:Array(String)}", {"t": outputs})
+
+
 def test_incremental_deletes_are_patch_parts_not_mutations(small_sample, tmp_path, wh, md, settings, monkeypatch):
     """A mutation waits for every merge running on its table (seconds at 50 M
     events); an incremental run's DELETEs are written as patch parts instead,
@@ -237,9 +244,7 @@ def test_incremental_deletes_are_patch_parts_not_mutations(small_sample, tmp_pat
     patched = {r[0] for r in wh.rows("SELECT DISTINCT table FROM system.parts WHERE database = currentDatabase() "
                                      "AND startsWith(name, 'patch-') AND active")}
     assert {"freshness_hourly", "freshness_daily", "customer_days", "journeys"} <= patched, patched
-    outputs = [t for job in registry().values() for t in job.outputs + job.extra_outputs]
-    assert wh.rows("SELECT table, command FROM system.mutations WHERE database = currentDatabase() "
-                   "AND table IN {t:Array(String)}", {"t": outputs}) == []
+    assert _output_mutations(wh) == []
     after = snapshot(wh)
     full = run_jobs(wh, md, settings, full=True)
     assert snapshot(wh) == after
@@ -252,9 +257,7 @@ def test_incremental_deletes_are_patch_parts_not_mutations(small_sample, tmp_pat
 def test_an_increments_patches_are_applied_in_the_background(small_sample, tmp_path, wh, md, settings):
     _loaded_then_more(small_sample, tmp_path, wh, md, settings, seed=9)
     assert all(r.status == "success" for r in run_jobs(wh, md, settings))
-    outputs = [t for job in registry().values() for t in job.outputs + job.extra_outputs]
-    commands = wh.rows("SELECT table, command FROM system.mutations WHERE database = currentDatabase() "
-                       "AND table IN {t:Array(String)}", {"t": outputs})
+    commands = _output_mutations(wh)
     assert {"customer_days", "journeys", "freshness_hourly", "freshness_daily"} <= {t for t, _ in commands}, commands
     assert all("APPLY PATCHES" in c for _, c in commands), commands  # the deletes themselves are not mutations
     for _ in range(100):  # the run does not wait for them; the rows are the same before and after
