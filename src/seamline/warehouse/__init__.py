@@ -68,11 +68,17 @@ def split_statements(text: str) -> list[str]:
 
 # Per-query settings for every client: parallel INSERT ... SELECT, and sorts /
 # aggregations that spill to disk past ~1 GB so large recomputes stay within
-# a laptop's memory.
+# a laptop's memory.  No JIT compilation of expressions: the engine compiles
+# an expression the 4th time it sees it, which made that one dashboard query
+# 100-200 ms slower (the p95 of a page), and it did not speed up the jobs
+# (a full recompute at 10 M events: 22.7 s without, 24.2 s with).
 CLIENT_SETTINGS = {
     "max_insert_threads": 2,
     "max_bytes_before_external_sort": 1_000_000_000,
     "max_bytes_before_external_group_by": 1_000_000_000,
+    "compile_expressions": 0,
+    "compile_aggregate_expressions": 0,
+    "compile_sort_description": 0,
 }
 # Set only where the engine knows them (chDB 4.4 / ClickHouse 26.9 here): DELETEs
 # written as patch parts where the table keeps block numbers (migration
