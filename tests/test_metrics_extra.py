@@ -48,7 +48,7 @@ def test_retention_by_cohort(tmp_path, settings, wh, md):
 
 
 def test_predicted_effort_on_generated_data(tmp_path, settings, wh, md):
-    from seamline.effort import FEATURES, predicted_effort
+    from seamline.effort import FEATURES, effort_frame, predicted_effort
     from seamline.load import load_file
     from seamline.sample import generate
 
@@ -63,6 +63,11 @@ def test_predicted_effort_on_generated_data(tmp_path, settings, wh, md):
     # the generator lowers CES after friction: friction features must not raise predicted effort
     assert out["coefficients"]["repeat_info"] < 0.1 and out["coefficients"]["transfers"] < 0.1
     assert sum(b["n"] for b in out["calibration"]) == out["respondents"]
+    # the CV folds are drawn by row: the rows come in customer order, so the
+    # fit does not depend on the join's order
+    customers = list(effort_frame(wh, res.start, res.end)["customer"])
+    assert len(customers) > 300 and customers == sorted(customers)
+    assert predicted_effort(wh, res.start, res.end) == out
     empty = predicted_effort(wh, date(2020, 1, 1), date(2020, 2, 1))
     assert empty["available"] is False and empty["adjusted_mean"] is None
 

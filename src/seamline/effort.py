@@ -52,7 +52,10 @@ def effort_frame(wh: Warehouse, start, end, channels: tuple[str, ...] = (), topi
         "             AND (length({topics:Array(String)}) = 0 OR topic IN {topics:Array(String)}) "
         "             AND cityHash64(customer) % {mod:UInt64} = 0 "
         "           GROUP BY customer) AS s "
-        "  ON s.customer = d.customer", p)
+        "  ON s.customer = d.customer "
+        # in a fixed order: the CV folds are drawn by row, so the join's
+        # arbitrary order made the fitted model differ from call to call
+        "ORDER BY customer", p)
     if frame.empty:
         return pd.DataFrame(columns=cols)
     frame = frame[cols]

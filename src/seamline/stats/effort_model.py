@@ -81,18 +81,26 @@ def _ridge(X: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, floa
     Minimises ||yc − Zb||² + alpha·||b||² with Z the z-scored X (population sd)
     and yc the centred y; constant columns get coefficient 0.
     """
+    return _ridge_path(X, y, (alpha,))[0]
+
+
+def _ridge_path(X: np.ndarray, y: np.ndarray, alphas: Sequence[float]) -> list[tuple[np.ndarray, float]]:
+    """``_ridge`` for each alpha, standardising X once."""
     mean = X.mean(axis=0)
     scale = X.std(axis=0)
     varying = scale > 0
-    coef = np.zeros(X.shape[1])
     y_mean = float(y.mean())
     if varying.any():
         Z = (X[:, varying] - mean[varying]) / scale[varying]
-        A = Z.T @ Z + alpha * np.eye(Z.shape[1])
-        b = linalg.solve(A, Z.T @ (y - y_mean), assume_a="pos")
-        coef[varying] = b / scale[varying]
-    intercept = y_mean - float(mean @ coef)
-    return coef, intercept
+        gram, rhs = Z.T @ Z, Z.T @ (y - y_mean)
+    out = []
+    for alpha in alphas:
+        coef = np.zeros(X.shape[1])
+        if varying.any():
+            b = linalg.solve(gram + alpha * np.eye(gram.shape[0]), rhs, assume_a="pos")
+            coef[varying] = b / scale[varying]
+        out.append((coef, y_mean - float(mean @ coef)))
+    return out
 
 
 def _predict(X: np.ndarray, coef: np.ndarray, intercept: float) -> np.ndarray:
@@ -132,13 +140,13 @@ def fit_effort_model(
     order = np.random.default_rng(seed).permutation(n)
     fold_of = np.empty(n, dtype=int)
     fold_of[order] = np.arange(n) % k
+    preds = np.empty((len(alphas), n))
+    for f in range(k):
+        test = fold_of == f
+        for i, (coef, intercept) in enumerate(_ridge_path(x[~test], t[~test], [float(a) for a in alphas])):
+            preds[i, test] = _predict(x[test], coef, intercept)
     best: tuple[float, float, float, float] | None = None  # (rmse, -alpha, alpha, mae)
-    for alpha in alphas:
-        pred = np.empty(n)
-        for f in range(k):
-            test = fold_of == f
-            coef, intercept = _ridge(x[~test], t[~test], float(alpha))
-            pred[test] = _predict(x[test], coef, intercept)
+    for alpha, pred in zip(alphas, preds):
         err = pred - t
         rmse = math.sqrt(float(np.mean(err**2)))
         mae = float(np.mean(np.abs(err)))
