@@ -68,6 +68,14 @@ def test_predicted_effort_on_generated_data(tmp_path, settings, wh, md):
     customers = list(effort_frame(wh, res.start, res.end)["customer"])
     assert len(customers) > 300 and customers == sorted(customers)
     assert predicted_effort(wh, res.start, res.end) == out
+    # a sample of at most ~100 customers: those with hash % mod = 0
+    n = wh.scalar("SELECT count() FROM retention_customers")
+    mod = -(-n // 100)
+    sampled = predicted_effort(wh, res.start, res.end, max_customers=100)
+    assert mod >= 4 and sampled["sample_fraction"] == 1 / mod
+    in_sample = {c for (c,) in wh.rows("SELECT customer FROM retention_customers "
+                                       "WHERE cityHash64(customer) % {m:UInt64} = 0", {"m": mod})}
+    assert sampled["respondents"] + sampled["non_respondents"] == len(set(customers) & in_sample) > 50
     empty = predicted_effort(wh, date(2020, 1, 1), date(2020, 2, 1))
     assert empty["available"] is False and empty["adjusted_mean"] is None
 

@@ -68,7 +68,7 @@ def predicted_effort(wh: Warehouse, start, end, min_respondents: int = 30, chann
     """Model summary: CV error, coefficients, adjusted CES, calibration bins.
 
     With ``max_customers`` the model is fitted on a deterministic uniform
-    sample of about that many active customers (interactive use); the
+    sample of at most about that many active customers (interactive use); the
     adjusted mean is then an estimate from the sample (``sample_fraction``)."""
     import numpy as np
 
@@ -76,10 +76,11 @@ def predicted_effort(wh: Warehouse, start, end, min_respondents: int = 30, chann
 
     mod = 1
     if max_customers:
-        p = _period(start, end)
-        active = int(wh.scalar("SELECT uniq(customer) FROM customer_days "
-                               "WHERE day >= {start_day:Date} AND day < {end_day:Date}", p) or 0)
-        mod = max(1, -(-active // max_customers))
+        # sized on every customer (one row each, no scan of the period): at
+        # least as many as are active in any period, so the sample stays
+        # within max_customers; a short period gets a smaller one
+        customers = int(wh.scalar("SELECT count() FROM retention_customers") or 0)
+        mod = max(1, -(-customers // max_customers))
     frame = effort_frame(wh, start, end, channels, topics, sample_mod=mod)
     resp = frame[frame["ces"].notna()]
     non = frame[frame["ces"].isna()]
