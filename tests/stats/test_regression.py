@@ -10,7 +10,7 @@ from seamline.stats.regression import (
     detect_regressions,
     series_from_frame,
 )
-from seamline.stats.regression import _noise_scale, _optimal_partition
+from seamline.stats.regression import _kruskal_p, _mann_whitney_greater_p, _noise_scale, _optimal_partition
 
 T0 = pd.Timestamp("2024-03-01", tz="UTC")
 BASE = [10.0, 11.0, 12.0, 13.0, 14.0, 15.0]  # median 12.5
@@ -101,6 +101,23 @@ def test_pelt_pruning_finds_the_brute_force_optimum(seed):
     assert cost(pruned) == pytest.approx(objective, rel=1e-9, abs=1e-9)
     assert pruned == unpruned
     assert pruned == expected or cost(expected) == pytest.approx(cost(pruned), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_rank_tests_equal_scipy(seed):
+    rng = np.random.default_rng(seed)
+    n1, n2 = (int(v) for v in rng.integers(1, 60, size=2))
+    if seed % 3 == 0:  # the exact branch: a small sample, no ties
+        n1 = int(rng.integers(1, 9))
+    x, y = rng.normal(0.3, 1, n1), rng.normal(0, 1, n2)
+    if seed % 2:  # ties
+        x, y = np.round(x, 1), np.round(y, 1)
+    want = stats.mannwhitneyu(x, y, alternative="greater").pvalue
+    assert _mann_whitney_greater_p(x, y) == pytest.approx(want, rel=1e-12, abs=1e-300)
+    groups = [np.round(rng.normal(i % 3, 1, int(rng.integers(2, 30))), seed % 3) for i in range(int(rng.integers(2, 25)))]
+    assert _kruskal_p(groups) == pytest.approx(stats.kruskal(*groups).pvalue, rel=1e-12, abs=1e-300)
+    with pytest.raises(ValueError):
+        _kruskal_p([np.ones(3), np.ones(4)])
 
 
 def test_single_step_hand_computed():
