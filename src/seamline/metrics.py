@@ -150,14 +150,14 @@ def landmark_cohort(wh: Warehouse, start=None, end=None, cohorts: bool = False):
     eod = end_of_data(wh)
     if eod is None:
         return None, None
-    p = {"eod": eod, "has_period": int(start is not None), "cohorts": int(cohorts),
+    p = {"eod": eod, "has_period": int(start is not None),
          "start": as_utc(start) if start is not None else eod, "end": as_utc(end) if end is not None else eod}
     frame = wh.df(  # columnar fetch of numbers only: the cohort can hold every customer
         "SELECT frictioned, "
         "(toUnixTimestamp64Milli(ifNull(churn_after_at, {eod:DateTime64(3, 'UTC')})) "
         " - toUnixTimestamp64Milli(landmark_at)) / 86400000 AS duration_days, "
-        "churn_after_at IS NOT NULL AS churned, "
-        "if({cohorts:UInt8} = 1, formatDateTime(first_at, '%Y-%m'), '') AS cohort "
+        "churn_after_at IS NOT NULL AS churned"
+        + (", formatDateTime(first_at, '%Y-%m') AS cohort " if cohorts else " ") +
         "FROM retention_customers "
         "WHERE landmark_at <= {eod:DateTime64(3, 'UTC')} "
         "  AND (churn_at IS NULL OR churn_at > landmark_at) "
