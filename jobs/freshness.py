@@ -7,6 +7,6 @@ JOB = Job(
     scope="hour",
     inputs=("events",),
     outputs=("freshness_hourly", "freshness_source_hourly"),
-    extra_outputs=("freshness_daily",),  # keyed by day: the SQL rewrites the touched days
+    extra_outputs=("freshness_daily", "freshness_daily_total"),  # keyed by day: the SQL rewrites the touched days
     statements=lambda s: [("freshness", {})],
 )

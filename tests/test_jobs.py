@@ -19,7 +19,7 @@ from seamline.sample import generate
 
 # Columns that legitimately differ between runs (when a row was computed).
 _VOLATILE = {"incidents": ["detected_at"], "data_bounds": ["computed_at"], "freshness_hourly": ["sketch"],
-             "freshness_daily": ["sketch"]}
+             "freshness_daily": ["sketch"], "freshness_daily_total": ["sketch"]}
 
 
 def snapshot(wh) -> dict[str, list]:
@@ -33,7 +33,7 @@ def snapshot(wh) -> dict[str, list]:
                 "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String} "
                 "ORDER BY position", {"t": table}) if r[0] not in skip]
             select = ", ".join(f"`{c}`" for c in cols)
-            if table in ("freshness_hourly", "freshness_daily"):
+            if table in ("freshness_hourly", "freshness_daily", "freshness_daily_total"):
                 select += ", arrayMap(x -> round(x, 6), finalizeAggregation(sketch))"
             final = " FINAL" if table in ("incidents", "data_bounds") else ""
             out[table] = wh.rows(f"SELECT {select} FROM `{table}`{final} ORDER BY {', '.join(f'`{c}`' for c in cols)}")

@@ -84,7 +84,7 @@ def test_freshness_whole_days_come_from_the_daily_rollup(tmp_path, settings, wh,
     from datetime import datetime, timezone
 
     from seamline import metrics
-    from seamline.metrics import FRESHNESS_ROWS, full_days
+    from seamline.metrics import FRESHNESS_ROWS, FRESHNESS_TOTAL_ROWS, full_days
 
     # 2026-03-01..03: lags of 1..N s at hours 00, 05, 23 of each day, two sources,
     # one late event (negative lag) on 03-02 05:xx
@@ -98,6 +98,7 @@ def test_freshness_whole_days_come_from_the_daily_rollup(tmp_path, settings, wh,
     load_events(wh, settings, expand_all(rows), tmp_path / "e.jsonl")
     run_jobs(wh, md, settings)
     assert wh.scalar("SELECT count() FROM freshness_daily") == 3 * 2  # day x source (channel web)
+    assert wh.scalar("SELECT count() FROM freshness_daily_total") == 3
 
     def utc(text):
         return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
@@ -123,9 +124,29 @@ def test_freshness_whole_days_come_from_the_daily_rollup(tmp_path, settings, wh,
         via_hours = wh.rows("SELECT sum(events), sum(skewed), quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch) "
                             "FROM freshness_hourly WHERE hour >= {start:DateTime64(3, 'UTC')} "
                             "AND hour < {end:DateTime64(3, 'UTC')}", p)[0]
+        via_totals = wh.rows(f"SELECT sum(events), sum(skewed), quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch) "
+                             f"FROM {FRESHNESS_TOTAL_ROWS}", p)[0]
         assert via_days[0] == events, (a, b)
-        assert via_days == via_hours, (a, b)
+        assert via_days == via_hours == via_totals, (a, b)
         got = metrics.freshness(wh, settings, utc(a), utc(b))
         assert got["events"] == events and got["exact"] is False
         assert got["skewed"] == (1 if a < "2026-03-02T05:30" < b else 0)
         assert [got["p50_s"], got["p95_s"], got["p99_s"]] == [round(float(x), 3) for x in via_hours[2]]
+
+
+def test_migration_0009_backfills_the_daily_totals(tmp_path, settings, wh, md):
+    from seamline.warehouse.schema import migrate
+
+    rows = [{"cust": f"C{k}", "t": f"2026-03-0{d}T0{k}:00:00.000Z", "src": "web" if k % 2 else "crm",
+             "ing": f"2026-03-0{d}T0{k}:00:{k * d:02d}.000Z"} for d in (1, 2) for k in range(1, 6)]
+    load_events(wh, settings, expand_all(rows), tmp_path / "e.jsonl")
+    run_jobs(wh, md, settings)
+    table = ("SELECT day, events, skewed, arrayMap(x -> round(x, 6), finalizeAggregation(sketch)) "
+             "FROM freshness_daily_total ORDER BY day")
+    written = wh.rows(table)
+    assert [(r[0].day, r[1]) for r in written] == [(1, 5), (2, 5)]
+    # a warehouse from before the migration: the job's rows come back from freshness_daily
+    wh.command("DROP TABLE freshness_daily_total")
+    wh.command("DELETE FROM schema_migrations WHERE version = 9")
+    assert migrate(wh) == ["0009_freshness_daily_total"]
+    assert wh.rows(table) == written

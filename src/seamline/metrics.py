@@ -50,12 +50,23 @@ FRESHNESS_ROWS = (
     " UNION ALL "
     " SELECT hour, source, channel, events, skewed, sketch FROM freshness_hourly "
     " WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')} "
-    "   AND NOT (toDate(hour) >= {full_from:Date} AND toDate(hour) < {full_to:Date}))")
+    "   AND (hour < toDateTime({full_from:Date}, 'UTC') OR hour >= toDateTime({full_to:Date}, 'UTC')))")
+
+
+# The same over every source and channel: whole days from freshness_daily_total
+# (one sketch per day).  Only sums and merges over all rows are meaningful.
+FRESHNESS_TOTAL_ROWS = (
+    "(SELECT toDateTime(day, 'UTC') AS hour, events, skewed, sketch FROM freshness_daily_total "
+    " WHERE day >= {full_from:Date} AND day < {full_to:Date} "
+    " UNION ALL "
+    " SELECT hour, events, skewed, sketch FROM freshness_hourly "
+    " WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')} "
+    "   AND (hour < toDateTime({full_from:Date}, 'UTC') OR hour >= toDateTime({full_to:Date}, 'UTC')))")
 
 
 def freshness(wh: Warehouse, settings: Settings, start, end) -> dict[str, Any]:
     p = _period(start, end) | full_days(start, end)
-    events, skewed = wh.rows(f"SELECT sum(events), sum(skewed) FROM {FRESHNESS_ROWS}", p)[0]
+    events, skewed = wh.rows(f"SELECT sum(events), sum(skewed) FROM {FRESHNESS_TOTAL_ROWS}", p)[0]
     events, skewed = int(events or 0), int(skewed or 0)
     out: dict[str, Any] = {"p50_s": None, "p95_s": None, "p99_s": None, "events": events, "skewed": skewed,
                            "slo_met_rate": None, "source_hours": 0, "source_hours_met": 0, "exact": True}
@@ -66,7 +77,7 @@ def freshness(wh: Warehouse, settings: Settings, start, end) -> dict[str, Any]:
                 "WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')}", p)
         else:
             out["exact"] = False
-            q = wh.scalar(f"SELECT quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch) FROM {FRESHNESS_ROWS}", p)
+            q = wh.scalar(f"SELECT quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch) FROM {FRESHNESS_TOTAL_ROWS}", p)
         out["p50_s"], out["p95_s"], out["p99_s"] = (round(float(x), 3) for x in q)
     met, total = slo_counts(wh, settings, p["start"], p["end"])
     out["source_hours"], out["source_hours_met"] = total, met

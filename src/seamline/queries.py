@@ -191,7 +191,7 @@ def kpi_table(ctx: Ctx, state: State) -> "pd.DataFrame":
 @dataset("overview.daily")
 def daily_kpis(ctx: Ctx, state: State) -> "pd.DataFrame":
     """One row per UTC day with every shared KPI (for the sparklines)."""
-    from seamline.metrics import FRESHNESS_ROWS, TARGET_EXPR, full_days, target_params
+    from seamline.metrics import FRESHNESS_TOTAL_ROWS, TARGET_EXPR, full_days, target_params
 
     p = state.params() | target_params(ctx.settings) | {"easy": ctx.settings.windows.ces_easy_min}
     base = days_frame(state)
@@ -199,7 +199,7 @@ def daily_kpis(ctx: Ctx, state: State) -> "pd.DataFrame":
         return base
     queries = [
         ("SELECT toDate(hour) AS day, sum(events), quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch)[2] "
-         f"FROM {FRESHNESS_ROWS} GROUP BY day", p | full_days(state.start, state.end),
+         f"FROM {FRESHNESS_TOTAL_ROWS} GROUP BY day", p | full_days(state.start, state.end),
          ["day", "events", "freshness_p95_s"]),
         (f"SELECT toDate(hour) AS day, countIf(p95 <= {TARGET_EXPR}) / count() "
          f"FROM freshness_source_hourly WHERE {_PERIOD % ('hour', 'hour')} GROUP BY day", p,
