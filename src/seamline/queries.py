@@ -61,6 +61,10 @@ MEMO_TTL_S = 3600.0
 MEMO_MAX = 1024
 PERIOD_WORKERS = 3  # KPI families computed at once per period (see period_pair)
 SLOWEST_N = 50  # rows of the slowest-events table
+# The effort page fits its model on a uniform sample of at most about this many
+# customers: ~10 k respondents for 8 features, and at 10 M events 0.21 s
+# instead of 0.27 s for 40 k (most of the rest is reading the period).
+EFFORT_SAMPLE_CUSTOMERS = 20_000
 
 
 def memo(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -643,7 +647,7 @@ def effort_calibration(ctx: Ctx, state: State) -> "pd.DataFrame":
 
     cols = ["bin", "predicted_ces", "observed_ces", "responses"]
     res = predicted_effort(ctx.wh, state.start, state.end, channels=tuple(state.channels), topics=tuple(state.topics),
-                           max_customers=40_000)
+                           max_customers=EFFORT_SAMPLE_CUSTOMERS)
     if not res.get("available"):
         return pd.DataFrame(columns=cols)
     out = pd.DataFrame([{"bin": i + 1, "predicted_ces": b["predicted"], "observed_ces": b["observed"],
