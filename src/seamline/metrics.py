@@ -172,7 +172,10 @@ def landmark_cohort(wh: Warehouse, start=None, end=None, cohorts: bool = False):
         "FROM retention_customers "
         "WHERE landmark_at <= {eod:DateTime64(3, 'UTC')} "
         "  AND (churn_at IS NULL OR churn_at > landmark_at) "
-        "  AND ({has_period:UInt8} = 0 OR (first_at >= {start:DateTime64(3, 'UTC')} AND first_at < {end:DateTime64(3, 'UTC')}))",
+        "  AND ({has_period:UInt8} = 0 OR (first_at >= {start:DateTime64(3, 'UTC')} AND first_at < {end:DateTime64(3, 'UTC')})) "
+        # sorted, so that the estimator's sorts (stable: linear on sorted runs)
+        # find the order made
+        "ORDER BY duration_days",
         p)
     if frame.empty:  # no rows comes back with no columns either
         out = {"frictioned": np.zeros(0, bool), "duration_days": np.zeros(0), "churned": np.zeros(0, bool)}

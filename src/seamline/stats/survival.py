@@ -72,7 +72,9 @@ def _clean(durations: ArrayLike, events: ArrayLike) -> tuple[np.ndarray, np.ndar
 def _risk_table(d: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct times (ascending), the number at risk just before each, and the
     number of events at each (SciPy's ``_ecdf_right_censored``)."""
-    order = np.argsort(d)  # ties need no order: counts are taken per distinct time
+    # ties need no order (counts are taken per distinct time); a stable sort
+    # is linear on input that is already sorted, or two sorted runs (logrank)
+    order = np.argsort(d, kind="stable")
     times = d[order]
     died = e[order].astype(np.int64)
     at_risk = np.arange(times.size, 0, -1)
