@@ -173,8 +173,8 @@ def landmark_cohort(wh: Warehouse, start=None, end=None, cohorts: bool = False):
         "WHERE landmark_at <= {eod:DateTime64(3, 'UTC')} "
         "  AND (churn_at IS NULL OR churn_at > landmark_at) "
         "  AND ({has_period:UInt8} = 0 OR (first_at >= {start:DateTime64(3, 'UTC')} AND first_at < {end:DateTime64(3, 'UTC')})) "
-        # sorted, so that the estimator's sorts (stable: linear on sorted runs)
-        # find the order made
+        # sorted here, so the estimator's stable sorts (linear on sorted
+        # input) have little left to do
         "ORDER BY duration_days",
         p)
     if frame.empty:  # no rows comes back with no columns either
