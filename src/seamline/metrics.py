@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from seamline.config import Settings
-from seamline.warehouse import Warehouse
+from seamline.warehouse import Warehouse, quote_ident
 
 # Up to this many events in a period, freshness quantiles are exact (from
 # the stored lags); above it they come from merged DDSketch states (0.5 %).
@@ -40,28 +40,25 @@ def full_days(start, end) -> dict[str, Any]:
     return {"full_from": first, "full_to": max(first, e.date())}
 
 
-# The freshness rollup rows of a period ({start}, {end} and ``full_days``): its
-# whole days from freshness_daily (hour = the day's midnight), the hours of its
-# partial days from freshness_hourly.  Sums and sketch merges over it equal
-# those over freshness_hourly alone.
-FRESHNESS_ROWS = (
-    "(SELECT toDateTime(day, 'UTC') AS hour, source, channel, events, skewed, sketch FROM freshness_daily "
-    " WHERE day >= {full_from:Date} AND day < {full_to:Date} "
-    " UNION ALL "
-    " SELECT hour, source, channel, events, skewed, sketch FROM freshness_hourly "
-    " WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')} "
-    "   AND (hour < toDateTime({full_from:Date}, 'UTC') OR hour >= toDateTime({full_to:Date}, 'UTC')))")
+def _freshness_rows(daily: str, columns: str) -> str:
+    """The freshness rollup rows of a period ({start}, {end} and ``full_days``):
+    its whole days from the daily table ``daily`` (hour = the day's midnight),
+    the hours of its partial days from freshness_hourly.  Sums and sketch
+    merges over it equal those over freshness_hourly alone.  (``columns`` is
+    a constant of this module, never input.)"""
+    return (f"(SELECT toDateTime(day, 'UTC') AS hour, {columns} FROM {quote_ident(daily)} "
+            " WHERE day >= {full_from:Date} AND day < {full_to:Date} "
+            " UNION ALL "
+            f" SELECT hour, {columns} FROM freshness_hourly "
+            " WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')} "
+            "   AND (hour < toDateTime({full_from:Date}, 'UTC') OR hour >= toDateTime({full_to:Date}, 'UTC')))")
 
 
-# The same over every source and channel: whole days from freshness_daily_total
-# (one sketch per day).  Only sums and merges over all rows are meaningful.
-FRESHNESS_TOTAL_ROWS = (
-    "(SELECT toDateTime(day, 'UTC') AS hour, events, skewed, sketch FROM freshness_daily_total "
-    " WHERE day >= {full_from:Date} AND day < {full_to:Date} "
-    " UNION ALL "
-    " SELECT hour, events, skewed, sketch FROM freshness_hourly "
-    " WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')} "
-    "   AND (hour < toDateTime({full_from:Date}, 'UTC') OR hour >= toDateTime({full_to:Date}, 'UTC')))")
+# Per source and channel (whole days from freshness_daily).
+FRESHNESS_ROWS = _freshness_rows("freshness_daily", "source, channel, events, skewed, sketch")
+# Over every source and channel (whole days from freshness_daily_total, one
+# sketch per day): only sums and merges over all rows are meaningful.
+FRESHNESS_TOTAL_ROWS = _freshness_rows("freshness_daily_total", "events, skewed, sketch")
 
 
 def freshness(wh: Warehouse, settings: Settings, start, end) -> dict[str, Any]:
