@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -213,25 +214,30 @@ class Progress:
 
 # Loading ---------------------------------------------------------------------
 class _Staging:
-    """Per-load Memory tables; dropped when the load ends."""
+    """Per-load Memory tables, dropped when the load ends: the raw rows, and
+    two tables of parsed rows so one batch is parsed while the one before it
+    is written."""
 
     def __init__(self, wh: Warehouse):
         self.wh = wh
         tag = uuid.uuid4().hex[:12]
-        self.stage, self.parsed = (f"_load_{tag}_{n}" for n in ("stage", "parsed"))
+        self.stage = f"_load_{tag}_stage"
+        self.parsed_tables = (f"_load_{tag}_parsed0", f"_load_{tag}_parsed1")
+        self.parsed = self.parsed_tables[0]
 
     def __enter__(self) -> "_Staging":
         q = quote_ident
         self.wh.command(f"CREATE TABLE {q(self.stage)} (line UInt64, doc String, raw String) ENGINE = Memory")
-        self.wh.command(f"CREATE TABLE {q(self.parsed)} ({_PARSED_COLUMNS}) ENGINE = Memory")
+        for t in self.parsed_tables:
+            self.wh.command(f"CREATE TABLE {q(t)} ({_PARSED_COLUMNS}) ENGINE = Memory")
         return self
 
     def truncate(self) -> None:
-        for t in (self.stage, self.parsed):
+        for t in (self.stage, *self.parsed_tables):
             self.wh.command(f"TRUNCATE TABLE {quote_ident(t)}")
 
     def __exit__(self, *exc) -> None:
-        for t in (self.stage, self.parsed):
+        for t in (self.stage, *self.parsed_tables):
             try:
                 self.wh.command(f"DROP TABLE IF EXISTS {quote_ident(t)}")
             except Exception:
@@ -267,13 +273,12 @@ def load_file(wh: Warehouse, path: str | Path, salt: str, batch_rows: int = 200_
         with _Staging(wh) as st:
             staged = _stage_in_engine(wh, st, path) if _engine_can_read(wh, path) else None
             if staged is not None:  # ClickHouse read the file itself: process it by line ranges
-                lo = 1
-                while lo <= staged:
-                    hi = lo + batch_rows
-                    _process_batch(wh, st, parse_sql, salt, f"{load_id}-{next(batch_no):06d}", file_key, report,
-                                   lo, hi)
+                ranges = [(lo, lo + batch_rows) for lo in range(1, staged + 1, batch_rows)]
+
+                def done(hi: int) -> None:
                     bar.update(int(size * min(hi - 1, staged) / staged), f"{report.read:,} rows")
-                    lo = hi
+
+                _process_ranges(wh, st, parse_sql, salt, load_id, batch_no, file_key, report, ranges, done)
             else:
                 _load_streamed(wh, st, path, parse_sql, salt, load_id, batch_no, file_key, report, batch_rows,
                                bar, warn)
@@ -352,30 +357,64 @@ def _load_streamed(wh: Warehouse, st: "_Staging", path: Path, parse_sql: list[st
                         f"{report.loaded} rows before it were loaded") from None
 
 
-def _process_batch(wh: Warehouse, st: _Staging, parse_sql: list[str], salt: str, load_id: str,
-                   file_key: str, report: LoadReport, lo: int = 0, hi: int = 2**63 - 1) -> None:
+def _parse_batch(wh: Warehouse, st: _Staging, parsed: str, parse_sql: list[str], salt: str,
+                 lo: int = 0, hi: int = 2**63 - 1) -> datetime:
+    """Parse the staged rows lo <= line < hi into the table ``parsed``; returns the batch's load time."""
     now = datetime.now(timezone.utc)
-    wh.command("TRUNCATE TABLE {t:Identifier}", {"t": st.parsed})
-    wh.command(parse_sql[0], {"stage": st.stage, "parsed": st.parsed, "salt": salt, "load_time": now,
+    wh.command("TRUNCATE TABLE {t:Identifier}", {"t": parsed})
+    wh.command(parse_sql[0], {"stage": st.stage, "parsed": parsed, "salt": salt, "load_time": now,
                               "lo": lo, "hi": hi})
+    return now
+
+
+def _write_batch(wh: Warehouse, parsed: str, now: datetime, parse_sql: list[str], load_id: str, file_key: str,
+                 report: LoadReport) -> None:
+    """Insert a parsed batch's new valid rows into events and its rejects into quarantine."""
     # events first (straight from the parsed rows: no copy), then the counts;
     # the batch's rows are the new parts' rows with its load_id and load time
-    wh.command(parse_sql[1], {"parsed": st.parsed, "load_id": load_id, "load_time": now})
+    wh.command(parse_sql[1], {"parsed": parsed, "load_id": load_id, "load_time": now})
     read, bad, fresh = (int(x) for x in wh.rows(
         "SELECT (SELECT count() FROM {parsed:Identifier}), (SELECT countIf(reason != '') FROM {parsed:Identifier}), "
         "(SELECT count() FROM events WHERE loaded_at = {now:DateTime64(3, 'UTC')} AND load_id = {load_id:String})",
-        {"parsed": st.parsed, "now": now, "load_id": load_id})[0])
+        {"parsed": parsed, "now": now, "load_id": load_id})[0])
     if bad:
         wh.command(
             "INSERT INTO quarantine (load_id, file, line, raw, reason, quarantined_at) "
             "SELECT {load_id:String}, {file:String}, line, raw, reason, {now:DateTime64(3, 'UTC')} "
             "FROM {parsed:Identifier} WHERE reason != ''",
-            {"parsed": st.parsed, "load_id": load_id, "file": file_key, "now": now},
+            {"parsed": parsed, "load_id": load_id, "file": file_key, "now": now},
         )
     report.read += read
     report.quarantined += bad
     report.loaded += fresh
     report.duplicates += read - bad - fresh
+
+
+def _process_batch(wh: Warehouse, st: _Staging, parse_sql: list[str], salt: str, load_id: str,
+                   file_key: str, report: LoadReport) -> None:
+    now = _parse_batch(wh, st, st.parsed, parse_sql, salt)
+    _write_batch(wh, st.parsed, now, parse_sql, load_id, file_key, report)
+
+
+def _process_ranges(wh: Warehouse, st: _Staging, parse_sql: list[str], salt: str, load_id: str, batch_no,
+                    file_key: str, report: LoadReport, ranges: list[tuple[int, int]],
+                    done: Callable[[int], None]) -> None:
+    """Process staged line ranges in order, parsing the next range while the
+    current one is written: parsing reads only the stage, and batches are
+    written one after another, so each batch still deduplicates against every
+    batch before it.  The two statements together keep both cores busier
+    than either alone (a 5 M-event load used 1.3 cores of 2)."""
+    if not ranges:
+        return
+    tables = st.parsed_tables
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seamline-parse") as pool:
+        ahead = pool.submit(_parse_batch, wh, st, tables[0], parse_sql, salt, *ranges[0])
+        for i, (lo, hi) in enumerate(ranges):
+            now = ahead.result()
+            if i + 1 < len(ranges):
+                ahead = pool.submit(_parse_batch, wh, st, tables[(i + 1) % 2], parse_sql, salt, *ranges[i + 1])
+            _write_batch(wh, tables[i % 2], now, parse_sql, f"{load_id}-{next(batch_no):06d}", file_key, report)
+            done(hi)
 
 
 def load_paths(wh: Warehouse, paths: list[str | Path], salt: str, batch_rows: int = 200_000,
