@@ -18,9 +18,9 @@ ANNOTATION_AFTER = timedelta(hours=2)
 def hourly_series(wh: Warehouse, start: datetime | None = None, end: datetime | None = None):
     import pandas as pd
 
-    cols = ["source", "hour", "events", "p95", "p50"]
+    cols = ["source", "hour", "events", "p95"]  # what detection reads (not p50)
     frame = wh.df(  # columnar fetch: an hour per source over the whole history
-        "SELECT source, hour, events, p95, p50 FROM freshness_source_hourly "
+        "SELECT source, hour, events, p95 FROM freshness_source_hourly "
         "WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')} ORDER BY source, hour",
         {"start": start or datetime(1970, 1, 1, tzinfo=timezone.utc),
          "end": end or datetime(2299, 1, 1, tzinfo=timezone.utc)})

@@ -376,11 +376,16 @@ def series_from_frame(
     """Split a long frame of hourly rollups (one row per source and hour) into
     the ``{source: SourceSeries}`` mapping ``detect_regressions`` takes."""
     out: dict[str, SourceSeries] = {}
-    for name, g in frame.sort_values([source, hour]).groupby(source, sort=True):
-        out[str(name)] = SourceSeries(
-            hours=g[hour].to_numpy(),
-            p95=g[p95].to_numpy(dtype=float),
-            counts=g[count].to_numpy(),
-            p50=None if p50 is None else g[p50].to_numpy(dtype=float),
-        )
+    if frame.empty:
+        return out
+    ordered = frame.sort_values([source, hour], kind="stable")  # no copy when already in order
+    names = ordered[source].astype(str).to_numpy()
+    cuts = np.flatnonzero(names[1:] != names[:-1]) + 1
+    columns = {"hours": ordered[hour].to_numpy(), "p95": ordered[p95].to_numpy(dtype=float),
+               "counts": ordered[count].to_numpy()}
+    if p50 is not None:
+        columns["p50"] = ordered[p50].to_numpy(dtype=float)
+    parts = {k: np.split(v, cuts) for k, v in columns.items()}
+    for i, start in enumerate(np.concatenate(([0], cuts))):
+        out[str(names[start])] = SourceSeries(**{k: v[i] for k, v in parts.items()})
     return out
