@@ -276,6 +276,29 @@ def _write_csv(path: Path, attrs_mode: str) -> Path:
     return path
 
 
+def test_streamed_batches_keep_order_dedup_and_line_numbers(wh, tmp_path):
+    # A CSV file is read by Python in batches (the next one is read and parsed
+    # while the current one is written).  Batches of 2 rows:
+    # [s1 s2] [bad s1'] [s3 s2'] [s4]; line 1 is the header.
+    path = tmp_path / "batches.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["event_id", "occurred_at", "source", "channel", "direction", "type", "customer_id", "topic"])
+        for event_id, direction, topic in [("s1", "inbound", "first"), ("s2", "inbound", "first"),
+                                           ("s9", "sideways", "bad"), ("s1", "inbound", "second"),
+                                           ("s3", "inbound", "first"), ("s2", "inbound", "second"),
+                                           ("s4", "inbound", "first")]:
+            w.writerow([event_id, "2026-03-01T10:00:00Z", "web", "web", direction, "page_view", "c1", topic])
+    report = load(wh, path, batch_rows=2)
+    assert counts(report) == (7, 4, 2, 1)
+    got = events_by_id(wh)
+    assert sorted(got) == ["s1", "s2", "s3", "s4"]
+    assert {got[k]["topic"] for k in got} == {"first"}
+    assert wh.rows("SELECT line, reason FROM quarantine FINAL") == [(4, "unknown direction: sideways")]
+    # every batch that added events has its own batch id (the second added none)
+    assert wh.scalar("SELECT count() FROM event_batches") == 3
+
+
 def _write_parquet(path: Path, variant: str) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
