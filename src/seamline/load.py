@@ -336,12 +336,12 @@ def _load_streamed(wh: Warehouse, st: "_Staging", path: Path, parse_sql: list[st
                    warn: Callable[[str], None]) -> None:
     """Python reads the file (CSV, Parquet, or any format for a server) in
     batches; the next batch is read and parsed while the current one is written."""
-    read_so_far = [0]
-    rows = iter_rows(path, lambda pos: bar.update(pos, f"{read_so_far[0]:,} rows"), warn)
-    last_line = [0]
+    read_so_far, last_line = 0, 0
+    rows = iter_rows(path, lambda pos: bar.update(pos, f"{read_so_far:,} rows"), warn)
     failed: list[BaseException] = []
 
     def prepare(parsed: str) -> tuple[datetime, bool] | None:
+        nonlocal read_so_far, last_line
         if failed:
             return None
         batch: list[Row] = []
@@ -351,8 +351,8 @@ def _load_streamed(wh: Warehouse, st: "_Staging", path: Path, parse_sql: list[st
         except _READ_ERRORS as exc:  # the rows before it still load
             failed.append(exc)
         if batch:
-            last_line[0] = batch[-1][0]
-            read_so_far[0] += len(batch)
+            last_line = batch[-1][0]
+            read_so_far += len(batch)
             lines, docs, raws = zip(*batch)
             wh.command("TRUNCATE TABLE {t:Identifier}", {"t": st.stage})
             with wh.client() as c:
@@ -363,7 +363,7 @@ def _load_streamed(wh: Warehouse, st: "_Staging", path: Path, parse_sql: list[st
 
     _pipeline(wh, st, parse_sql, load_id, batch_no, file_key, report, prepare, lambda: None)
     if failed:
-        raise LoadError(f"{path}: line {last_line[0] + 1}: cannot read further ({failed[0]}); "
+        raise LoadError(f"{path}: line {last_line + 1}: cannot read further ({failed[0]}); "
                         f"{report.loaded} rows before it were loaded") from None
 
 

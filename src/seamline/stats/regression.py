@@ -378,7 +378,7 @@ def series_from_frame(
     out: dict[str, SourceSeries] = {}
     if frame.empty:
         return out
-    ordered = frame.sort_values([source, hour], kind="stable")  # no copy when already in order
+    ordered = frame.sort_values([source, hour], kind="stable")
     names = ordered[source].astype(str).to_numpy()
     cuts = np.flatnonzero(names[1:] != names[:-1]) + 1
     columns = {"hours": ordered[hour].to_numpy(), "p95": ordered[p95].to_numpy(dtype=float),
