@@ -210,6 +210,12 @@ def change_points(
     return _optimal_partition(x, min_size, pen, sigma2, prune=True)
 
 
+def _tie_term(x: np.ndarray) -> float:
+    """Σ (t³ − t) over the sizes t of the groups of equal values in ``x`` (0: no ties)."""
+    counts = np.unique(x, return_counts=True)[1].astype(float)
+    return float(np.sum(counts**3 - counts))
+
+
 def _kruskal_p(groups: list[np.ndarray]) -> float:
     """``scipy.stats.kruskal(*groups).pvalue`` (tie-corrected H, χ² with k − 1
     df) without SciPy's per-call argument handling, which cost more than the
@@ -220,8 +226,7 @@ def _kruskal_p(groups: list[np.ndarray]) -> float:
     sizes = np.array([g.size for g in groups])
     sums = np.add.reduceat(ranks, np.concatenate(([0], np.cumsum(sizes)[:-1])))
     h = 12.0 / (n * (n + 1)) * float(np.sum(sums * sums / sizes)) - 3.0 * (n + 1)
-    counts = np.unique(x, return_counts=True)[1].astype(float)
-    ties = 1.0 - float(np.sum(counts**3 - counts)) / (float(n) ** 3 - n)
+    ties = 1.0 - _tie_term(x) / (float(n) ** 3 - n)
     if ties == 0:
         raise ValueError("all values are identical")
     return float(special.chdtrc(len(groups) - 1, h / ties))
@@ -235,12 +240,12 @@ def _mann_whitney_greater_p(x: np.ndarray, y: np.ndarray) -> float:
     normal approximation with tie and continuity corrections, computed here."""
     n1, n2 = x.size, y.size
     both = np.concatenate((x, y))
-    counts = np.unique(both, return_counts=True)[1].astype(float)
-    if (n1 <= 8 or n2 <= 8) and not (counts > 1).any():
+    ties = _tie_term(both)
+    if (n1 <= 8 or n2 <= 8) and ties == 0:
         return float(stats.mannwhitneyu(x, y, alternative="greater").pvalue)
     u1 = float(np.sum(stats.rankdata(both)[:n1])) - n1 * (n1 + 1) / 2
     n = n1 + n2
-    s = math.sqrt(n1 * n2 / 12 * ((n + 1) - float(np.sum(counts**3 - counts)) / (n * (n - 1))))
+    s = math.sqrt(n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1))))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.float64(u1 - n1 * n2 / 2 - 0.5) / s
     return float(np.clip(special.ndtr(-z), 0.0, 1.0))
