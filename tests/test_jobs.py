@@ -15,7 +15,9 @@ import pytest
 from seamline import runner
 from seamline.load import load_file
 from seamline.runner import SimulatedCrash, plan, registry, run_job, run_jobs
+from seamline.jobs.timeline import TIMELINE_PARTS
 from seamline.sample import generate
+from seamline.warehouse import sql_text
 
 # Columns that legitimately differ between runs (when a row was computed).
 _VOLATILE = {"incidents": ["detected_at"], "data_bounds": ["computed_at"], "freshness_hourly": ["sketch"],
@@ -81,6 +83,25 @@ def test_incremental_equals_full_on_random_splits(seed, small_sample, tmp_path, 
     assert sum(len(v) for v in incremental.values()) > 100
     run_jobs(wh, md, settings, full=True)
     assert snapshot(wh) == incremental
+
+
+def test_a_full_timeline_is_written_in_parts_that_hold_every_event_once(small_sample, tmp_path, wh, md, settings):
+    for part in _split_file(small_sample, tmp_path, parts=3, seed=4):  # table parts, so several index marks
+        load_file(wh, part, settings.hash_salt, progress=False)
+    run_jobs(wh, md, settings, ["identity"], full=True)
+    parts = TIMELINE_PARTS
+    sizes = []
+    for p in range(parts):  # each statement of a full run, counted
+        before = wh.scalar("SELECT count() FROM timeline")
+        wh.run_script(sql_text("seamline.jobs", "timeline_full"), {"part": p, "parts": parts})
+        sizes.append(wh.scalar("SELECT count() FROM timeline") - before)
+    assert sum(1 for n in sizes if n) >= 2, sizes  # the ranges really split the events
+    expected = wh.rows("SELECT m.customer, e.event_id, e.occurred_at FROM events AS e "
+                       "INNER JOIN identity_map AS m ON e.ident = m.ident ORDER BY e.event_id")
+    assert len(expected) == wh.scalar("SELECT count() FROM events") == sum(sizes)
+    assert wh.rows("SELECT customer, event_id, occurred_at FROM timeline ORDER BY event_id") == expected
+    run_jobs(wh, md, settings, ["timeline"], full=True)  # the job itself: the same rows
+    assert wh.rows("SELECT customer, event_id, occurred_at FROM timeline ORDER BY event_id") == expected
 
 
 def test_rerun_changes_nothing(small_sample, wh, md, settings):

@@ -35,6 +35,8 @@ class Job:
     inputs: tuple[str, ...] = ("events", "identity_map")
     depends_on: tuple[str, ...] = ()
     statements: Callable[["Settings"], list[Statement]] | None = None
+    # statements a full run runs before ``statements`` (an incremental run skips them)
+    full_statements: Callable[["Settings"], list[Statement]] | None = None
     run: Callable[..., int] | None = None  # global jobs: (wh, settings, full, batches table, since)
     extra_outputs: tuple[str, ...] = field(default=())   # replaced wholesale, not scoped
     # The outputs are the events themselves (the timeline): an incremental run
@@ -43,8 +45,9 @@ class Job:
     # other customers' new events.
     event_log: bool = False
 
-    def sql_statements(self, settings: "Settings") -> list[Statement]:
-        return self.statements(settings) if self.statements else []
+    def sql_statements(self, settings: "Settings", full: bool = False) -> list[Statement]:
+        first = self.full_statements(settings) if full and self.full_statements else []
+        return first + (self.statements(settings) if self.statements else [])
 
     def cron(self, settings: "Settings") -> str:
         return settings.schedules.get(self.name, self.schedule)

@@ -255,7 +255,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                         "since": since}
                 if "timeline" in job.inputs:  # the jobs reading the timeline read the scope's slice
                     base["timeline"] = "timeline" if full_mode else scopes.slice(cache_key, scope_t)
-                for name, params in job.sql_statements(settings):
+                for name, params in job.sql_statements(settings, full_mode):
                     wh.run_script(sql_text("seamline.jobs", name), base | params)
                     _maybe_crash(crash_after, "statement")
             rows = _stored_rows(wh, job.outputs)
