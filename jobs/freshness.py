@@ -1,5 +1,9 @@
 from seamline.jobdef import Job
 
+# A full run computes the hourly rows in parts of the months of events, so it
+# holds the sorted lags of a few months at a time, not of the whole history.
+FRESHNESS_PARTS = 6
+
 JOB = Job(
     name="freshness",
     description="lag quantiles per source x channel x hour (and day) and per source-hour (SLO)",
@@ -8,5 +12,7 @@ JOB = Job(
     inputs=("events",),
     outputs=("freshness_hourly", "freshness_source_hourly"),
     extra_outputs=("freshness_daily", "freshness_daily_total"),  # keyed by day: the SQL rewrites the touched days
-    statements=lambda s: [("freshness", {})],
+    statements=lambda s: [("freshness", {"part": 0, "parts": 1}), ("freshness_daily", {})],
+    full_statements=lambda s: [("freshness", {"part": p, "parts": FRESHNESS_PARTS}) for p in range(FRESHNESS_PARTS)]
+    + [("freshness_daily", {})],
 )

@@ -1,6 +1,9 @@
 -- Freshness: lag = ingested_at - occurred_at in seconds; negative lags count
 -- as 0 and are reported as skewed.  Scope: hours in {scope:Identifier}
--- (column `key`, the hour), or all when {full:UInt8} = 1.
+-- (column `key`, the hour); a full run ({full:UInt8} = 1) runs this once per
+-- part {part:UInt8} of {parts:UInt8}, each taking its share of the months of
+-- events (their partitions), so that the groups' sorted lags of only those
+-- months are in memory at once.
 INSERT INTO freshness_hourly
 SELECT hour, source, channel, n, skewed, lag_sum, lag_max,
        -- quantileExactInclusive (linear interpolation at (n - 1) * level) read
@@ -23,7 +26,12 @@ FROM
                greatest(lag_ms, 0) AS lag0_ms,
                lag0_ms / 1000 AS lag0
         FROM events
-        WHERE {full:UInt8} = 1 OR toDateTime(toStartOfHour(occurred_at), 'UTC') IN (SELECT key FROM {scope:Identifier})
+        WHERE ({full:UInt8} = 0 AND toDateTime(toStartOfHour(occurred_at), 'UTC') IN (SELECT key FROM {scope:Identifier}))
+           OR ({full:UInt8} = 1 AND toYYYYMM(occurred_at) IN
+               (SELECT arrayJoin(arrayFilter((m, i) -> intDiv((i - 1) * {parts:UInt8}, length(ms)) = {part:UInt8},
+                                             ms, arrayEnumerate(ms)))
+                  FROM (SELECT arraySort(groupUniqArray(toUInt32(partition_id))) AS ms FROM system.parts
+                        WHERE database = currentDatabase() AND table = 'events' AND active)))
     )
     GROUP BY hour, source, channel
 );
@@ -40,29 +48,11 @@ FROM
     SELECT hour, source, sum(events) AS n, sum(skewed) AS skewed, max(lag_max) AS lag_max,
            arraySort(arrayFlatten(groupArray(lags))) AS s
     FROM freshness_hourly
-    WHERE {full:UInt8} = 1 OR hour IN (SELECT key FROM {scope:Identifier})
+    WHERE ({full:UInt8} = 0 AND hour IN (SELECT key FROM {scope:Identifier}))
+       OR ({full:UInt8} = 1 AND toYYYYMM(hour) IN
+           (SELECT arrayJoin(arrayFilter((m, i) -> intDiv((i - 1) * {parts:UInt8}, length(ms)) = {part:UInt8},
+                                         ms, arrayEnumerate(ms)))
+              FROM (SELECT arraySort(groupUniqArray(toUInt32(partition_id))) AS ms FROM system.parts
+                    WHERE database = currentDatabase() AND table = 'events' AND active)))
     GROUP BY hour, source
 );
-
--- Per source x channel x day: every day the scope touches, merged again from
--- all of that day's hours (the runner truncates the table in a full run).
-DELETE FROM freshness_daily
-WHERE {full:UInt8} = 0 AND day IN (SELECT DISTINCT toDate(key) FROM {scope:Identifier});
-
-INSERT INTO freshness_daily
-SELECT toDate(hour) AS day, source, channel, sum(events), sum(skewed),
-       quantilesDDMergeState(0.005, 0.5, 0.95, 0.99)(sketch)
-FROM freshness_hourly
-WHERE {full:UInt8} = 1 OR toDate(hour) IN (SELECT DISTINCT toDate(key) FROM {scope:Identifier})
-GROUP BY day, source, channel;
-
--- Per UTC day over all sources and channels: merged from the rows just
--- written (the runner truncates the table in a full run).
-DELETE FROM freshness_daily_total
-WHERE {full:UInt8} = 0 AND day IN (SELECT DISTINCT toDate(key) FROM {scope:Identifier});
-
-INSERT INTO freshness_daily_total
-SELECT day, sum(events), sum(skewed), quantilesDDMergeState(0.005, 0.5, 0.95, 0.99)(sketch)
-FROM freshness_daily
-WHERE {full:UInt8} = 1 OR day IN (SELECT DISTINCT toDate(key) FROM {scope:Identifier})
-GROUP BY day;

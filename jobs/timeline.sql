@@ -3,13 +3,13 @@
 -- order.  The timeline job only sees load batches the identity job has
 -- processed, so every event's identifier is in identity_map.
 --
--- A full run inserts every event in parts (timeline_full.sql, run before this
--- statement, which then reads nothing).  An incremental run inserts every event of the
--- customers whose key changed (their identifiers are in job_scope_idents; the
--- runner deleted their rows), and appends the new events (the run's batches,
--- read through the load_id index) of the others.  An event already in the
--- timeline (a retry after a crash) is not appended again.  The {full} = 0
--- guards keep a full run from reading anything here.
+-- A full run inserts every event (timeline_full.sql does, in parts, instead
+-- of this statement).  An incremental run inserts every event of
+-- the customers whose key changed (their identifiers are in job_scope_idents;
+-- the runner deleted their rows), and appends the new events (the run's
+-- batches, read through the load_id index) of the others.  An event already
+-- in the timeline (a retry after a crash) is not appended again.  The
+-- {full} = 0 guards keep a full run from building the incremental sets.
 INSERT INTO timeline
 SELECT m.customer, toUnixTimestamp64Milli(e.occurred_at), e.event_id, e.occurred_at, e.source, e.channel,
        e.direction, e.type, e.topic, e.case_id, e.attrs
@@ -17,7 +17,7 @@ FROM
 (
     SELECT ident, event_id, occurred_at, source, channel, direction, type, topic, case_id, attrs
     FROM events
-    PREWHERE {full:UInt8} = 0 AND ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
+    PREWHERE {full:UInt8} = 1 OR ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
     UNION ALL
     SELECT ident, event_id, occurred_at, source, channel, direction, type, topic, case_id, attrs
     FROM events
@@ -33,8 +33,8 @@ FROM
 INNER JOIN
 (
     SELECT ident, customer FROM identity_map
-    PREWHERE {full:UInt8} = 0
-          AND (ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
+    PREWHERE {full:UInt8} = 1
+          OR ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
           OR ident IN (SELECT ident FROM events
-                       PREWHERE {full:UInt8} = 0 AND load_id IN (SELECT batch FROM {batches:Identifier})))
+                       PREWHERE {full:UInt8} = 0 AND load_id IN (SELECT batch FROM {batches:Identifier}))
 ) AS m ON e.ident = m.ident;

@@ -15,6 +15,7 @@ import pytest
 from seamline import runner
 from seamline.load import load_file
 from seamline.runner import SimulatedCrash, plan, registry, run_job, run_jobs
+from seamline.jobs import freshness
 from seamline.jobs.timeline import TIMELINE_PARTS
 from seamline.sample import generate
 from seamline.warehouse import sql_text
@@ -102,6 +103,23 @@ def test_a_full_timeline_is_written_in_parts_that_hold_every_event_once(small_sa
     assert wh.rows("SELECT customer, event_id, occurred_at FROM timeline ORDER BY event_id") == expected
     run_jobs(wh, md, settings, ["timeline"], full=True)  # the job itself: the same rows
     assert wh.rows("SELECT customer, event_id, occurred_at FROM timeline ORDER BY event_id") == expected
+
+
+def test_a_full_freshness_run_in_parts_of_the_months_equals_one_pass(tmp_path, wh, md, settings):
+    path = generate(tmp_path / "events.jsonl.gz", customers=40, days=45, seed=5).path
+    load_file(wh, path, settings.hash_salt, progress=False)
+    assert wh.scalar("SELECT uniqExact(toYYYYMM(occurred_at)) FROM events") >= 2  # parts with data
+    run_jobs(wh, md, settings, ["freshness"], full=True)
+    tables = freshness.JOB.outputs + freshness.JOB.extra_outputs
+    in_parts = {t: v for t, v in snapshot(wh).items() if t in tables}
+    assert wh.scalar("SELECT sum(events) FROM freshness_source_hourly") == wh.scalar("SELECT count() FROM events")
+    for t in tables:
+        wh.command("TRUNCATE TABLE {t:Identifier}", {"t": t})
+    wh.command("CREATE TABLE _scope_none (key DateTime('UTC')) ENGINE = Memory")
+    params = {"full": 1, "scope": "_scope_none", "part": 0, "parts": 1}  # every month at once
+    wh.run_script(sql_text("seamline.jobs", "freshness"), params)
+    wh.run_script(sql_text("seamline.jobs", "freshness_daily"), params)
+    assert {t: v for t, v in snapshot(wh).items() if t in tables} == in_parts
 
 
 def test_rerun_changes_nothing(small_sample, wh, md, settings):

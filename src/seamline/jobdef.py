@@ -35,7 +35,7 @@ class Job:
     inputs: tuple[str, ...] = ("events", "identity_map")
     depends_on: tuple[str, ...] = ()
     statements: Callable[["Settings"], list[Statement]] | None = None
-    # statements a full run runs before ``statements`` (an incremental run skips them)
+    # what a full run runs instead of ``statements`` (e.g. the same work in parts)
     full_statements: Callable[["Settings"], list[Statement]] | None = None
     run: Callable[..., int] | None = None  # global jobs: (wh, settings, full, batches table, since)
     extra_outputs: tuple[str, ...] = field(default=())   # replaced wholesale, not scoped
@@ -46,8 +46,8 @@ class Job:
     event_log: bool = False
 
     def sql_statements(self, settings: "Settings", full: bool = False) -> list[Statement]:
-        first = self.full_statements(settings) if full and self.full_statements else []
-        return first + (self.statements(settings) if self.statements else [])
+        make = self.full_statements if full and self.full_statements else self.statements
+        return make(settings) if make else []
 
     def cron(self, settings: "Settings") -> str:
         return settings.schedules.get(self.name, self.schedule)
