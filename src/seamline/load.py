@@ -285,6 +285,7 @@ def load_file(wh: Warehouse, path: str | Path, salt: str, batch_rows: int = 200_
                                bar, warn)
     finally:
         bar.close()
+        wh.release_memory()  # the jobs that follow a load start without its batches' memory
     if report.read == 0:
         raise LoadError(f"{path}: empty file (no rows)")
     report.seconds = round(time.monotonic() - started, 3)

@@ -104,6 +104,8 @@ def run_jobs(wh: Warehouse, md: Metadata, settings: Settings, names: list[str] |
 
     def finish(result: RunResult) -> None:
         done[result.job] = result
+        if workers <= 1 and full:  # a full run's jobs each peak high: start the next from a clean slate
+            wh.release_memory()
         if on_result:
             on_result(result)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
 from contextlib import contextmanager
 from importlib import resources
@@ -228,6 +229,20 @@ class Warehouse:
         for stmt in split_statements(text):
             used = {k: v for k, v in (parameters or {}).items() if "{" + k + ":" in stmt}
             self.command(stmt, used)
+
+    def release_memory(self) -> None:
+        """Give the memory a finished job freed back to the system (embedded
+        engine only; best effort).  The engine's allocator and Arrow's keep
+        freed memory for reuse, and the next job's peak came on top of it: at
+        50 M events 1.4 GB was held after the identity job, 0.7 GB after this."""
+        if not self.dsn.startswith("chdb:"):
+            return
+        if "pyarrow" in sys.modules:
+            sys.modules["pyarrow"].default_memory_pool().release_unused()
+        try:
+            self.command("SYSTEM JEMALLOC PURGE")
+        except Exception:  # an engine built without jemalloc: nothing to give back
+            pass
 
     def table_exists(self, name: str) -> bool:
         return bool(self.scalar(
