@@ -36,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -164,14 +165,49 @@ SCAN_ATTRS_SQL = ("SELECT count(), sum(cityHash64(event_id, ident, occurred_at, 
                   "direction, type, topic, case_id, mapKeys(attrs), mapValues(attrs))) FROM events")
 
 
+class RssSampler:
+    """The process's resident memory sampled every 0.1 s in a thread (Linux:
+    /proc/self/statm), so a run can say which of its jobs peaked; ``take()``
+    returns the maximum (MiB) since the previous call, or None elsewhere."""
+
+    def __init__(self) -> None:
+        self.page_mb = os.sysconf("SC_PAGE_SIZE") / (1024.0 * 1024.0) if hasattr(os, "sysconf") else 0.0
+        self.high, self.stop = 0.0, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        if Path("/proc/self/statm").exists():
+            self.thread.start()
+
+    def _now(self) -> float:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * self.page_mb
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.1):
+            self.high = max(self.high, self._now())
+
+    def take(self) -> float | None:
+        if not self.thread.is_alive():
+            return None
+        high, self.high = max(self.high, self._now()), 0.0
+        return round(high, 1)
+
+    def close(self) -> None:
+        self.stop.set()
+
+
 def _jobs(wh, md, settings, full: bool) -> tuple[float, list[dict]]:
     from seamline.runner import run_jobs
 
+    rss: dict[str, float | None] = {}
+    sampler = RssSampler()
+    sampler.take()
     t0 = time.perf_counter()
-    res = run_jobs(wh, md, settings, full=full)
+    try:  # a job's peak: one at a time in a full run; two overlap in an increment
+        res = run_jobs(wh, md, settings, full=full, on_result=lambda r: rss.__setitem__(r.job, sampler.take()))
+    finally:
+        sampler.close()
     secs = time.perf_counter() - t0
-    return secs, [{"job": r.job, "status": r.status, "seconds": r.seconds, "rows": r.rows, "error": r.error}
-                  for r in res]
+    return secs, [{"job": r.job, "status": r.status, "seconds": r.seconds, "rows": r.rows, "error": r.error,
+                   "peak_rss_mb": rss.get(r.job)} for r in res]
 
 
 def _timed(fn, runs: int, before=None) -> dict[str, Any]:

@@ -39,6 +39,9 @@ def test_benchmark_smoke(tmp_path):
     assert summ["pages_p95_ms_max"] > 0 and summ["pages_warm_p95_ms_max"] is not None
     assert summ["metrics_p95_ms"] is not None and summ["pandas_s"] > 0
     assert summ["failed_jobs"] == []
+    peaks = [j["peak_rss_mb"] for j in row["seamline"]["full_jobs"]["jobs"]]  # sampled per job (Linux)
+    if sys.platform.startswith("linux"):
+        assert all(p is not None and 50 < p <= row["seamline"]["peak_rss_mb"] + 1 for p in peaks), peaks
     assert row["mismatches"] == [], json.dumps(row["mismatches"], indent=1, default=str)
     assert row["seamline"]["incremental"]["incremental_vs_full_mismatches"] == []
     # the adversarial edge-case file (window boundaries, ties, identity links, late arrivals)
