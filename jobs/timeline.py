@@ -12,6 +12,6 @@ JOB = Job(
     event_log=True,
     outputs=("timeline",),
     depends_on=("identity",),
-    full_statements=lambda s: [("timeline_full", {"part": p, "parts": TIMELINE_PARTS}) for p in range(TIMELINE_PARTS)],
-    statements=lambda s: [("timeline", {})],
+    full_statements=lambda s: [("timeline", {"part": p, "parts": TIMELINE_PARTS}) for p in range(TIMELINE_PARTS)],
+    statements=lambda s: [("timeline", {"part": 0, "parts": 1})],
 )

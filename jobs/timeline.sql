@@ -3,13 +3,19 @@
 -- order.  The timeline job only sees load batches the identity job has
 -- processed, so every event's identifier is in identity_map.
 --
--- A full run inserts every event (timeline_full.sql does, in parts, instead
--- of this statement).  An incremental run inserts every event of
--- the customers whose key changed (their identifiers are in job_scope_idents;
--- the runner deleted their rows), and appends the new events (the run's
--- batches, read through the load_id index) of the others.  An event already
--- in the timeline (a retry after a crash) is not appended again.  The
--- {full} = 0 guards keep a full run from building the incremental sets.
+-- A full run inserts every event, one part of the identifiers per statement
+-- ({part:UInt8} of {parts:UInt8}; an incremental run is part 0 of 1).  A part
+-- reads its range of events and of identity_map by primary key, so the join's
+-- hash table holds only that range's identifiers (at 50 M events all 3 M of
+-- them took 1.3 GB).  The ranges are cut at quantiles of the identifiers on
+-- the primary index's marks, so the parts hold about as many events each.
+--
+-- An incremental run inserts every event of the customers whose key changed
+-- (their identifiers are in job_scope_idents; the runner deleted their rows),
+-- and appends the new events (the run's batches, read through the load_id
+-- index) of the others.  An event already in the timeline (a retry after a
+-- crash) is not appended again.  The {full} = 0 guards keep a full run from
+-- building the incremental sets.
 INSERT INTO timeline
 SELECT m.customer, toUnixTimestamp64Milli(e.occurred_at), e.event_id, e.occurred_at, e.source, e.channel,
        e.direction, e.type, e.topic, e.case_id, e.attrs
@@ -17,7 +23,10 @@ FROM
 (
     SELECT ident, event_id, occurred_at, source, channel, direction, type, topic, case_id, attrs
     FROM events
-    PREWHERE {full:UInt8} = 1 OR ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
+    PREWHERE ({full:UInt8} = 1
+              AND ({part:UInt8} = 0 OR ident >= (SELECT arraySort(groupArray(ident))[intDiv(count() * {part:UInt8}, {parts:UInt8}) + 1] FROM mergeTreeIndex(currentDatabase(), events)))
+              AND ({part:UInt8} + 1 = {parts:UInt8} OR ident < (SELECT arraySort(groupArray(ident))[intDiv(count() * ({part:UInt8} + 1), {parts:UInt8}) + 1] FROM mergeTreeIndex(currentDatabase(), events))))
+          OR ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
     UNION ALL
     SELECT ident, event_id, occurred_at, source, channel, direction, type, topic, case_id, attrs
     FROM events
@@ -33,7 +42,9 @@ FROM
 INNER JOIN
 (
     SELECT ident, customer FROM identity_map
-    PREWHERE {full:UInt8} = 1
+    PREWHERE ({full:UInt8} = 1
+              AND ({part:UInt8} = 0 OR ident >= (SELECT arraySort(groupArray(ident))[intDiv(count() * {part:UInt8}, {parts:UInt8}) + 1] FROM mergeTreeIndex(currentDatabase(), events)))
+              AND ({part:UInt8} + 1 = {parts:UInt8} OR ident < (SELECT arraySort(groupArray(ident))[intDiv(count() * ({part:UInt8} + 1), {parts:UInt8}) + 1] FROM mergeTreeIndex(currentDatabase(), events))))
           OR ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
           OR ident IN (SELECT ident FROM events
                        PREWHERE {full:UInt8} = 0 AND load_id IN (SELECT batch FROM {batches:Identifier}))

@@ -90,11 +90,14 @@ def test_a_full_timeline_is_written_in_parts_that_hold_every_event_once(small_sa
     for part in _split_file(small_sample, tmp_path, parts=3, seed=4):  # table parts, so several index marks
         load_file(wh, part, settings.hash_salt, progress=False)
     run_jobs(wh, md, settings, ["identity"], full=True)
-    parts = TIMELINE_PARTS
+    wh.command("CREATE TABLE _scope_none (key String) ENGINE = Memory")
+    wh.command("CREATE TABLE _batches_none (batch String) ENGINE = Memory")
+    full = {"full": 1, "parts": TIMELINE_PARTS, "job": "timeline", "scope": "_scope_none", "batches": "_batches_none",
+            "since": datetime(1970, 1, 1, tzinfo=timezone.utc)}
     sizes = []
-    for p in range(parts):  # each statement of a full run, counted
+    for p in range(TIMELINE_PARTS):  # each statement of a full run, counted
         before = wh.scalar("SELECT count() FROM timeline")
-        wh.run_script(sql_text("seamline.jobs", "timeline_full"), {"part": p, "parts": parts})
+        wh.run_script(sql_text("seamline.jobs", "timeline"), full | {"part": p})
         sizes.append(wh.scalar("SELECT count() FROM timeline") - before)
     assert sum(1 for n in sizes if n) >= 2, sizes  # the ranges really split the events
     expected = wh.rows("SELECT m.customer, e.event_id, e.occurred_at FROM events AS e "
