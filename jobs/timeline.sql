@@ -17,6 +17,7 @@
 -- crash) is not appended again.  The {full} = 0 guards keep a full run from
 -- building the incremental sets.
 INSERT INTO timeline
+WITH (SELECT arraySort(groupArray(ident)) FROM mergeTreeIndex(currentDatabase(), events)) AS marks  -- a key per granule
 SELECT m.customer, toUnixTimestamp64Milli(e.occurred_at), e.event_id, e.occurred_at, e.source, e.channel,
        e.direction, e.type, e.topic, e.case_id, e.attrs
 FROM
@@ -24,8 +25,8 @@ FROM
     SELECT ident, event_id, occurred_at, source, channel, direction, type, topic, case_id, attrs
     FROM events
     PREWHERE ({full:UInt8} = 1
-              AND ({part:UInt8} = 0 OR ident >= (SELECT arraySort(groupArray(ident))[intDiv(count() * {part:UInt8}, {parts:UInt8}) + 1] FROM mergeTreeIndex(currentDatabase(), events)))
-              AND ({part:UInt8} + 1 = {parts:UInt8} OR ident < (SELECT arraySort(groupArray(ident))[intDiv(count() * ({part:UInt8} + 1), {parts:UInt8}) + 1] FROM mergeTreeIndex(currentDatabase(), events))))
+              AND ({part:UInt8} = 0 OR ident >= marks[intDiv(length(marks) * {part:UInt8}, {parts:UInt8}) + 1])
+              AND ({part:UInt8} + 1 = {parts:UInt8} OR ident < marks[intDiv(length(marks) * ({part:UInt8} + 1), {parts:UInt8}) + 1]))
           OR ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
     UNION ALL
     SELECT ident, event_id, occurred_at, source, channel, direction, type, topic, case_id, attrs
@@ -43,8 +44,8 @@ INNER JOIN
 (
     SELECT ident, customer FROM identity_map
     PREWHERE ({full:UInt8} = 1
-              AND ({part:UInt8} = 0 OR ident >= (SELECT arraySort(groupArray(ident))[intDiv(count() * {part:UInt8}, {parts:UInt8}) + 1] FROM mergeTreeIndex(currentDatabase(), events)))
-              AND ({part:UInt8} + 1 = {parts:UInt8} OR ident < (SELECT arraySort(groupArray(ident))[intDiv(count() * ({part:UInt8} + 1), {parts:UInt8}) + 1] FROM mergeTreeIndex(currentDatabase(), events))))
+              AND ({part:UInt8} = 0 OR ident >= marks[intDiv(length(marks) * {part:UInt8}, {parts:UInt8}) + 1])
+              AND ({part:UInt8} + 1 = {parts:UInt8} OR ident < marks[intDiv(length(marks) * ({part:UInt8} + 1), {parts:UInt8}) + 1]))
           OR ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
           OR ident IN (SELECT ident FROM events
                        PREWHERE {full:UInt8} = 0 AND load_id IN (SELECT batch FROM {batches:Identifier}))
