@@ -15,7 +15,8 @@ FROM
     (
         SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel, e.attrs[{same:String}] AS same_v, e.attrs[{differ:String}] AS differ_v
-        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
+        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 AND e.customer >= {lo:String} AND ({hi:String} = '' OR e.customer < {hi:String})
+                  OR e.customer IN (SELECT key FROM {scope:Identifier}))
           AND e.type = 'message'
         WHERE e.direction = 'outbound'
           AND e.attrs[{same:String}] != '' AND e.attrs[{differ:String}] != ''
@@ -24,7 +25,8 @@ FROM
     (
         SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel, e.attrs[{same:String}] AS same_v, e.attrs[{differ:String}] AS differ_v
-        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
+        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 AND e.customer >= {lo:String} AND ({hi:String} = '' OR e.customer < {hi:String})
+                  OR e.customer IN (SELECT key FROM {scope:Identifier}))
           AND e.type = 'message'
         WHERE e.direction = 'outbound'
           AND e.attrs[{same:String}] != '' AND e.attrs[{differ:String}] != ''

@@ -15,7 +15,8 @@ FROM
     (
         SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel
-        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
+        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 AND e.customer >= {lo:String} AND ({hi:String} = '' OR e.customer < {hi:String})
+                  OR e.customer IN (SELECT key FROM {scope:Identifier}))
           AND e.type = 'message'
         WHERE e.direction = 'outbound'
           AND arrayMap(k -> e.attrs[k], {msg_keys:Array(String)}) = {msg_values:Array(String)}
@@ -30,7 +31,8 @@ FROM
                    min(e.occurred_at) AS opened_at,
                    argMin(e.event_id, (e.occurred_at, e.event_id)) AS open_event_id,
                    argMin(e.channel, (e.occurred_at, e.event_id)) AS channel
-            FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
+            FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 AND e.customer >= {lo:String} AND ({hi:String} = '' OR e.customer < {hi:String})
+                  OR e.customer IN (SELECT key FROM {scope:Identifier}))
               AND e.type = 'contact'
             WHERE e.case_id != '' AND e.topic = {case_topic:String}
             GROUP BY customer, case_id

@@ -24,23 +24,22 @@ FROM
                minIf(toNullable(e.occurred_at), e.type = 'churn') AS churn_at,
                argMin(e.channel, (e.occurred_at, e.event_id)) AS first_channel,
                groupArrayIf(e.occurred_at, e.type = 'repeat_info') AS ri_times
-        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
+        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 AND e.customer >= {lo:String} AND ({hi:String} = '' OR e.customer < {hi:String})
+                  OR e.customer IN (SELECT key FROM {scope:Identifier}))
         GROUP BY customer
     )
 ) AS b
 LEFT JOIN
 (
     SELECT customer, groupArray((at, frictionless)) AS tr FROM transitions
-    PREWHERE {full:UInt8} = 1 OR customer IN (SELECT key FROM {scope:Identifier})
+    PREWHERE {full:UInt8} = 1 AND customer >= {lo:String} AND ({hi:String} = '' OR customer < {hi:String})
+       OR customer IN (SELECT key FROM {scope:Identifier})
     GROUP BY customer
 ) AS t ON t.customer = b.customer
 LEFT JOIN
 (
     SELECT customer, groupArrayIf(at, is_repeat = 1) AS rc FROM contacts
-    PREWHERE {full:UInt8} = 1 OR customer IN (SELECT key FROM {scope:Identifier})
+    PREWHERE {full:UInt8} = 1 AND customer >= {lo:String} AND ({hi:String} = '' OR customer < {hi:String})
+       OR customer IN (SELECT key FROM {scope:Identifier})
     GROUP BY customer
 ) AS c ON c.customer = b.customer;
-
--- The end of data (censoring time) and the data's span.
-INSERT INTO data_bounds
-SELECT now64(3), min(occurred_at), max(occurred_at), count() FROM events;

@@ -3,12 +3,11 @@
 -- order.  The timeline job only sees load batches the identity job has
 -- processed, so every event's identifier is in identity_map.
 --
--- A full run inserts every event, one part of the identifiers per statement
--- ({part:UInt8} of {parts:UInt8}; an incremental run is part 0 of 1).  A part
--- reads its range of events and of identity_map by primary key, so the join's
--- hash table holds only that range's identifiers (at 50 M events all 3 M of
--- them took 1.3 GB).  The ranges are cut at quantiles of the identifiers on
--- the primary index's marks, so the parts hold about as many events each.
+-- A full run inserts every event, one range of identifiers [{lo}, {hi}) per
+-- statement (the runner cuts them at quantiles of the events' primary index).
+-- A range reads its events and identity_map rows by primary key, so the
+-- join's hash table holds only that range's identifiers (at 50 M events all
+-- 3 M of them took 1.3 GB).
 --
 -- An incremental run inserts every event of the customers whose key changed
 -- (their identifiers are in job_scope_idents; the runner deleted their rows),
@@ -17,16 +16,13 @@
 -- crash) is not appended again.  The {full} = 0 guards keep a full run from
 -- building the incremental sets.
 INSERT INTO timeline
-WITH (SELECT arraySort(groupArray(ident)) FROM mergeTreeIndex(currentDatabase(), events)) AS marks  -- a key per granule
 SELECT m.customer, toUnixTimestamp64Milli(e.occurred_at), e.event_id, e.occurred_at, e.source, e.channel,
        e.direction, e.type, e.topic, e.case_id, e.attrs
 FROM
 (
     SELECT ident, event_id, occurred_at, source, channel, direction, type, topic, case_id, attrs
     FROM events
-    PREWHERE ({full:UInt8} = 1
-              AND ({part:UInt8} = 0 OR ident >= marks[intDiv(length(marks) * {part:UInt8}, {parts:UInt8}) + 1])
-              AND ({part:UInt8} + 1 = {parts:UInt8} OR ident < marks[intDiv(length(marks) * ({part:UInt8} + 1), {parts:UInt8}) + 1]))
+    PREWHERE ({full:UInt8} = 1 AND ident >= {lo:String} AND ({hi:String} = '' OR ident < {hi:String}))
           OR ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
     UNION ALL
     SELECT ident, event_id, occurred_at, source, channel, direction, type, topic, case_id, attrs
@@ -43,9 +39,7 @@ FROM
 INNER JOIN
 (
     SELECT ident, customer FROM identity_map
-    PREWHERE ({full:UInt8} = 1
-              AND ({part:UInt8} = 0 OR ident >= marks[intDiv(length(marks) * {part:UInt8}, {parts:UInt8}) + 1])
-              AND ({part:UInt8} + 1 = {parts:UInt8} OR ident < marks[intDiv(length(marks) * ({part:UInt8} + 1), {parts:UInt8}) + 1]))
+    PREWHERE ({full:UInt8} = 1 AND ident >= {lo:String} AND ({hi:String} = '' OR ident < {hi:String}))
           OR ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
           OR ident IN (SELECT ident FROM events
                        PREWHERE {full:UInt8} = 0 AND load_id IN (SELECT batch FROM {batches:Identifier}))

@@ -14,9 +14,8 @@ import pytest
 
 from seamline import runner
 from seamline.load import load_file
-from seamline.runner import SimulatedCrash, plan, registry, run_job, run_jobs
-from seamline.jobs import freshness
-from seamline.jobs.timeline import TIMELINE_PARTS
+from seamline.runner import FULL_RUN_PARTS, SimulatedCrash, key_ranges, plan, registry, run_job, run_jobs
+from seamline.jobs import freshness, timeline
 from seamline.sample import generate
 from seamline.warehouse import sql_text
 
@@ -92,12 +91,14 @@ def test_a_full_timeline_is_written_in_parts_that_hold_every_event_once(small_sa
     run_jobs(wh, md, settings, ["identity"], full=True)
     wh.command("CREATE TABLE _scope_none (key String) ENGINE = Memory")
     wh.command("CREATE TABLE _batches_none (batch String) ENGINE = Memory")
-    full = {"full": 1, "parts": TIMELINE_PARTS, "job": "timeline", "scope": "_scope_none", "batches": "_batches_none",
+    full = {"full": 1, "job": "timeline", "scope": "_scope_none", "batches": "_batches_none",
             "since": datetime(1970, 1, 1, tzinfo=timezone.utc)}
+    ranges = key_ranges(wh, *timeline.JOB.split_by, FULL_RUN_PARTS)
+    assert len(ranges) == FULL_RUN_PARTS and ranges[0][0] == ranges[-1][1] == ""
     sizes = []
-    for p in range(TIMELINE_PARTS):  # each statement of a full run, counted
+    for lo, hi in ranges:  # each statement of a full run, counted
         before = wh.scalar("SELECT count() FROM timeline")
-        wh.run_script(sql_text("seamline.jobs", "timeline"), full | {"part": p})
+        wh.run_script(sql_text("seamline.jobs", "timeline"), full | {"lo": lo, "hi": hi})
         sizes.append(wh.scalar("SELECT count() FROM timeline") - before)
     assert sum(1 for n in sizes if n) >= 2, sizes  # the ranges really split the events
     expected = wh.rows("SELECT m.customer, e.event_id, e.occurred_at FROM events AS e "
@@ -106,6 +107,32 @@ def test_a_full_timeline_is_written_in_parts_that_hold_every_event_once(small_sa
     assert wh.rows("SELECT customer, event_id, occurred_at FROM timeline ORDER BY event_id") == expected
     run_jobs(wh, md, settings, ["timeline"], full=True)  # the job itself: the same rows
     assert wh.rows("SELECT customer, event_id, occurred_at FROM timeline ORDER BY event_id") == expected
+
+
+@pytest.mark.parametrize("name", sorted(j.name for j in registry().values() if j.split_by))
+def test_a_full_run_in_key_ranges_equals_one_pass(name, tmp_path, wh, md, settings, monkeypatch):
+    sample = generate(tmp_path / "events.jsonl.gz", customers=300, days=20, seed=11).path  # with incidents
+    for part in _split_file(sample, tmp_path, parts=3, seed=4):  # table parts, so several index marks
+        load_file(wh, part, settings.hash_salt, progress=False)
+    run_jobs(wh, md, settings, full=True)
+    job = registry()[name]
+    table, column = job.split_by
+    assert len(key_ranges(wh, table, column, FULL_RUN_PARTS)) == FULL_RUN_PARTS
+    in_ranges = {t: v for t, v in snapshot(wh).items() if t in job.outputs}
+    assert all(in_ranges.values()), in_ranges.keys()
+    if name == "incidents":  # every rule template
+        assert {row[0] for row in in_ranges["incidents"]} == {r.name for r in settings.active_rules()}
+    monkeypatch.setattr(runner, "FULL_RUN_PARTS", 1)
+    assert run_job(wh, md, settings, job, full=True).status == "success"
+    assert {t: v for t, v in snapshot(wh).items() if t in job.outputs} == in_ranges
+    # many ranges, cut at keys that own output rows: a key at a range's edge counts once
+    keys = [r[0] for r in wh.rows("SELECT DISTINCT {c:Identifier} FROM {t:Identifier} ORDER BY 1",
+                                  {"c": column, "t": table})]
+    owners = {r[0] for t in job.outputs for r in wh.rows("SELECT DISTINCT customer FROM {t:Identifier}", {"t": t})}
+    cuts = sorted(set(keys[1::10]) | (owners - {keys[0]} if column == "customer" else set()))
+    monkeypatch.setattr(runner, "key_ranges", lambda *_: list(zip([""] + cuts, cuts + [""])))
+    assert run_job(wh, md, settings, job, full=True).status == "success"
+    assert {t: v for t, v in snapshot(wh).items() if t in job.outputs} == in_ranges
 
 
 def test_a_full_freshness_run_in_parts_of_the_months_equals_one_pass(tmp_path, wh, md, settings):

@@ -37,6 +37,11 @@ class Job:
     statements: Callable[["Settings"], list[Statement]] | None = None
     # what a full run runs instead of ``statements`` (e.g. the same work in parts)
     full_statements: Callable[["Settings"], list[Statement]] | None = None
+    # (table, first column of its primary key): a full run cuts the keys into
+    # ranges of about equal size and runs each statement file that reads a
+    # range ([{lo:String}, {hi:String}), hi '' unbounded) once per range, so a
+    # join or aggregation holds one range's keys at a time.
+    split_by: tuple[str, str] | None = None
     run: Callable[..., int] | None = None  # global jobs: (wh, settings, full, batches table, since)
     extra_outputs: tuple[str, ...] = field(default=())   # replaced wholesale, not scoped
     # The outputs are the events themselves (the timeline): an incremental run
