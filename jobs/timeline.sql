@@ -43,4 +43,9 @@ INNER JOIN
           OR ident IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
           OR ident IN (SELECT ident FROM events
                        PREWHERE {full:UInt8} = 0 AND load_id IN (SELECT batch FROM {batches:Identifier}))
-) AS m ON e.ident = m.ident;
+) AS m ON e.ident = m.ident
+-- One thread, and parts of at most 128 k rows: with two threads the insert
+-- sorted two 256 MB blocks at once.  At 50 M events the full run's peak went
+-- from 1.85 GB to 1.3 GB, and its time from 25 s to 27 s.
+SETTINGS max_threads = 1, max_insert_block_size = 131072, min_insert_block_size_rows = 131072,
+         min_insert_block_size_bytes = 33554432;
