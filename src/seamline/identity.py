@@ -145,10 +145,15 @@ def _label_into_next(wh: Warehouse, edges_sql: str, params: dict) -> int:
     del codes
     with wh.client() as c:
         c.insert_arrow("identity_nodes_next", pa.table({"node": nodes, "label": pa.array(labels, pa.uint32())}))
+    n = len(nodes)
+    del nodes, labels
+    pa.default_memory_pool().release_unused()
     wh.command(
         "INSERT INTO identity_map_next "
         "SELECT n.node, k.key FROM identity_nodes_next AS n INNER JOIN ("
         "  SELECT label, if(countIf(startsWith(node, 'c:')) > 0, minIf(substring(node, 3), startsWith(node, 'c:')),"
         "                   min(substring(node, 3))) AS key"
-        "  FROM identity_nodes_next GROUP BY label) AS k ON k.label = n.label")
-    return len(nodes)
+        "  FROM identity_nodes_next GROUP BY label) AS k ON k.label = n.label"
+        " SETTINGS max_threads = 1, max_insert_block_size = 131072, min_insert_block_size_rows = 131072,"
+        " min_insert_block_size_bytes = 33554432")
+    return n
