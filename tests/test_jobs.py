@@ -85,7 +85,9 @@ def test_incremental_equals_full_on_random_splits(seed, small_sample, tmp_path, 
     assert snapshot(wh) == incremental
 
 
-def test_a_full_timeline_is_written_in_parts_that_hold_every_event_once(small_sample, tmp_path, wh, md, settings):
+def test_a_full_timeline_is_written_in_parts_that_hold_every_event_once(small_sample, tmp_path, wh, md, settings,
+                                                                         monkeypatch):
+    monkeypatch.setattr(runner, "MIN_RANGE_MARKS", 1)  # ranges on small data
     for part in _split_file(small_sample, tmp_path, parts=3, seed=4):  # table parts, so several index marks
         load_file(wh, part, settings.hash_salt, progress=False)
     run_jobs(wh, md, settings, ["identity"], full=True)
@@ -109,8 +111,21 @@ def test_a_full_timeline_is_written_in_parts_that_hold_every_event_once(small_sa
     assert wh.rows("SELECT customer, event_id, occurred_at FROM timeline ORDER BY event_id") == expected
 
 
+def test_key_ranges_span_at_least_the_least_marks(small_sample, tmp_path, wh, settings, monkeypatch):
+    assert key_ranges(wh, "events", "ident", FULL_RUN_PARTS) == [("", "")]  # empty table: one range
+    for part in _split_file(small_sample, tmp_path, parts=3, seed=4):
+        load_file(wh, part, settings.hash_salt, progress=False)
+    marks = wh.scalar("SELECT count() FROM mergeTreeIndex(currentDatabase(), events)")
+    assert marks >= FULL_RUN_PARTS
+    assert key_ranges(wh, "events", "ident", FULL_RUN_PARTS) == [("", "")]  # small: one range
+    monkeypatch.setattr(runner, "MIN_RANGE_MARKS", marks // 2)
+    ranges = key_ranges(wh, "events", "ident", FULL_RUN_PARTS)
+    assert len(ranges) == 2 and ranges[0][0] == ranges[1][1] == "" and ranges[0][1] == ranges[1][0] != ""
+
+
 @pytest.mark.parametrize("name", sorted(j.name for j in registry().values() if j.split_by))
 def test_a_full_run_in_key_ranges_equals_one_pass(name, tmp_path, wh, md, settings, monkeypatch):
+    monkeypatch.setattr(runner, "MIN_RANGE_MARKS", 1)  # ranges on small data
     sample = generate(tmp_path / "events.jsonl.gz", customers=300, days=20, seed=11).path  # with incidents
     for part in _split_file(sample, tmp_path, parts=3, seed=4):  # table parts, so several index marks
         load_file(wh, part, settings.hash_salt, progress=False)

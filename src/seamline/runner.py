@@ -42,8 +42,10 @@ _process_locks: dict[str, threading.Lock] = {}
 # How far back job_batches records are relied on (its TTL is 30 days).
 BATCH_MEMORY = timedelta(days=28)
 
-# The ranges of keys a full run of a job with ``split_by`` is cut into.
+# The ranges of keys a full run of a job with ``split_by`` is cut into, and
+# the least marks (granules of 8192 rows) a range spans.
 FULL_RUN_PARTS = 4
+MIN_RANGE_MARKS = 128
 
 
 def registry() -> dict[str, Job]:
@@ -300,12 +302,15 @@ def key_ranges(wh: Warehouse, table: str, column: str, parts: int) -> list[tuple
     """About equal ranges [lo, hi) of the first column of a table's primary
     key (hi '' is unbounded), cut at quantiles of the primary index's marks -
     a key per granule, read without reading the table (a few ms at 50 M rows).
-    An empty table is one range."""
+    A range spans at least ``MIN_RANGE_MARKS`` marks, so a small table is one
+    range (a range is a statement: on small data its fixed cost outweighs
+    the memory it saves)."""
     cuts = wh.scalar(
-        "SELECT arrayMap(p -> marks[intDiv(length(marks) * p, {parts:UInt32}) + 1], range(1, {parts:UInt32})) "
-        "FROM (SELECT arraySort(groupArray({column:Identifier})) AS marks "
-        "FROM mergeTreeIndex(currentDatabase(), {table:Identifier}))",
-        {"parts": parts, "column": column, "table": table})
+        "SELECT arrayMap(p -> marks[intDiv(length(marks) * p, n) + 1], range(1, n)) "
+        "FROM (SELECT arraySort(groupArray({column:Identifier})) AS marks, "
+        "             greatest(1, least({parts:UInt32}, intDiv(length(marks), {min_marks:UInt32}))) AS n "
+        "      FROM mergeTreeIndex(currentDatabase(), {table:Identifier}))",
+        {"parts": parts, "column": column, "table": table, "min_marks": MIN_RANGE_MARKS})
     cuts = sorted({c for c in cuts if c})  # '' is the least key: a range below it is empty
     return list(zip([""] + cuts, cuts + [""]))
 
