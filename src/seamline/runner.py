@@ -262,7 +262,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                         "since": since}
                 if "timeline" in job.inputs:  # the jobs reading the timeline read the scope's slice
                     base["timeline"] = "timeline" if full_mode else scopes.slice(cache_key, scope_t)
-                whole = [("", "")]  # an incremental run: its scope's keys, not a range
+                whole = [("", "")]  # one pass: an increment (its scope), or a file without a range
                 ranges = key_ranges(wh, *job.split_by, FULL_RUN_PARTS) if full_mode and job.split_by else whole
                 for name, params in job.sql_statements(settings, full_mode):
                     text = sql_text("seamline.jobs", name)
