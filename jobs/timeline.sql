@@ -15,8 +15,11 @@
 -- index) of the others.  An event already in the timeline (a retry after a
 -- crash) is not appended again.  The {full} = 0 guards keep a full run from
 -- building the incremental sets.
-INSERT INTO timeline
-SELECT m.customer, toUnixTimestamp64Milli(e.occurred_at), e.event_id, e.occurred_at, e.source, e.channel,
+--
+-- occurred_at is not written: in the timeline it is an ALIAS of ms
+-- (migration 0010).
+INSERT INTO timeline (customer, ms, event_id, source, channel, direction, type, topic, case_id, attrs)
+SELECT m.customer, toUnixTimestamp64Milli(e.occurred_at), e.event_id, e.source, e.channel,
        e.direction, e.type, e.topic, e.case_id, e.attrs
 FROM
 (

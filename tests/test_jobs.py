@@ -111,6 +111,34 @@ def test_a_full_timeline_is_written_in_parts_that_hold_every_event_once(small_sa
     assert wh.rows("SELECT customer, event_id, occurred_at FROM timeline ORDER BY event_id") == expected
 
 
+def test_migration_0010_reads_the_timeline_time_from_ms(small_sample, tmp_path, wh, md, settings):
+    from seamline.warehouse.schema import migrate
+
+    _loaded_then_more(small_sample, tmp_path, wh, md, settings, seed=5)
+    kind = ("SELECT default_kind, type FROM system.columns WHERE database = currentDatabase() "
+            "AND table = 'timeline' AND name = 'occurred_at'")
+    assert wh.rows(kind) == [("ALIAS", "DateTime64(3, 'UTC')")]
+    timeline_rows = "SELECT customer, ms, event_id, occurred_at FROM timeline ORDER BY customer, ms, event_id"
+    written = wh.rows(timeline_rows)
+    assert written and all(int(t.timestamp() * 1000) == ms for _, ms, _, t in written)
+    # a warehouse from before the migration: occurred_at stored beside ms
+    wh.command("DELETE FROM schema_migrations WHERE version = 10")
+    wh.command("ALTER TABLE timeline DROP COLUMN occurred_at")
+    wh.command("ALTER TABLE timeline ADD COLUMN occurred_at DateTime64(3, 'UTC') "
+               "DEFAULT fromUnixTimestamp64Milli(ms, 'UTC') AFTER event_id")
+    wh.command("ALTER TABLE timeline MATERIALIZE COLUMN occurred_at SETTINGS mutations_sync = 2")
+    wh.command("ALTER TABLE timeline MODIFY COLUMN occurred_at REMOVE DEFAULT")
+    assert wh.rows(kind) == [("", "DateTime64(3, 'UTC')")]
+    assert migrate(wh) == ["0010_timeline_time_from_ms"]
+    assert wh.rows(kind) == [("ALIAS", "DateTime64(3, 'UTC')")]
+    assert wh.rows(timeline_rows) == written
+    # the increment (timeline slices copy the ALIAS) equals a full run
+    assert all(r.status == "success" for r in run_jobs(wh, md, settings))
+    incremental = snapshot(wh)
+    run_jobs(wh, md, settings, full=True)
+    assert snapshot(wh) == incremental
+
+
 def test_key_ranges_span_at_least_the_least_marks(small_sample, tmp_path, wh, settings, monkeypatch):
     assert key_ranges(wh, "events", "ident", FULL_RUN_PARTS) == [("", "")]  # empty table: one range
     for part in _split_file(small_sample, tmp_path, parts=3, seed=4):
@@ -314,11 +342,18 @@ def test_jobs_of_one_run_share_scopes_and_leave_no_tables(small_sample, tmp_path
     assert snapshot(wh) == after
 
 
-def _output_mutations(wh) -> list[tuple]:
-    """(table, command) of every mutation on a job's output tables."""
+def _output_mutations(wh, before: frozenset = frozenset()) -> list[tuple]:
+    """(table, command) of every mutation on a job's output tables, but those
+    in ``before`` (the schema migrations' own, e.g. 0010's DROP COLUMN)."""
     outputs = [t for job in registry().values() for t in job.outputs + job.extra_outputs]
-    return wh.rows("SELECT table, command FROM system.mutations WHERE database = currentDatabase() "
-                   "AND table IN {t:Array(String)}", {"t": outputs})
+    rows = wh.rows("SELECT table, command, mutation_id FROM system.mutations WHERE database = currentDatabase() "
+                   "AND table IN {t:Array(String)} ORDER BY table, mutation_id", {"t": outputs})
+    return [(t, c) for t, c, m in rows if (t, m) not in before]
+
+
+def _mutation_ids(wh) -> frozenset:
+    return frozenset(tuple(r) for r in wh.rows("SELECT table, mutation_id FROM system.mutations "
+                                               "WHERE database = currentDatabase()"))
 
 
 def test_incremental_deletes_are_patch_parts_not_mutations(small_sample, tmp_path, wh, md, settings, monkeypatch):
@@ -326,13 +361,14 @@ def test_incremental_deletes_are_patch_parts_not_mutations(small_sample, tmp_pat
     events); an incremental run's DELETEs are written as patch parts instead,
     and reads see them at once."""
     monkeypatch.setattr(runner, "_apply_patches", lambda wh, tables: [])  # patches stay patches
+    migrations = _mutation_ids(wh)
     _loaded_then_more(small_sample, tmp_path, wh, md, settings, seed=9)
     results = run_jobs(wh, md, settings)
     assert all(r.status == "success" for r in results), results
     patched = {r[0] for r in wh.rows("SELECT DISTINCT table FROM system.parts WHERE database = currentDatabase() "
                                      "AND startsWith(name, 'patch-') AND active")}
     assert {"freshness_hourly", "freshness_daily", "customer_days", "journeys"} <= patched, patched
-    assert _output_mutations(wh) == []
+    assert _output_mutations(wh, migrations) == []
     after = snapshot(wh)
     full = run_jobs(wh, md, settings, full=True)
     assert snapshot(wh) == after
@@ -343,9 +379,10 @@ def test_incremental_deletes_are_patch_parts_not_mutations(small_sample, tmp_pat
 
 
 def test_an_increments_patches_are_applied_in_the_background(small_sample, tmp_path, wh, md, settings):
+    migrations = _mutation_ids(wh)
     _loaded_then_more(small_sample, tmp_path, wh, md, settings, seed=9)
     assert all(r.status == "success" for r in run_jobs(wh, md, settings))
-    commands = _output_mutations(wh)
+    commands = _output_mutations(wh, migrations)
     assert {"customer_days", "journeys", "freshness_hourly", "freshness_daily"} <= {t for t, _ in commands}, commands
     assert all("APPLY PATCHES" in c for _, c in commands), commands  # the deletes themselves are not mutations
     for _ in range(100):  # the run does not wait for them; the rows are the same before and after

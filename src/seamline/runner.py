@@ -189,8 +189,10 @@ class ScopeCache:
             if table is None:
                 table = f"{self.prefix}_slice_{len(self.slices)}"
                 self.wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": table})
-                self.wh.command(f"CREATE TABLE {quote_ident(table)} ENGINE = MergeTree "
-                                "ORDER BY (customer, ms, event_id) AS SELECT * FROM timeline "
+                # the timeline's columns, its ALIAS occurred_at among them
+                self.wh.command(f"CREATE TABLE {quote_ident(table)} AS timeline ENGINE = MergeTree "
+                                "ORDER BY (customer, ms, event_id)")
+                self.wh.command(f"INSERT INTO {quote_ident(table)} SELECT * FROM timeline "
                                 "PREWHERE customer IN (SELECT key FROM {s:Identifier})", {"s": scope_t})
                 self.slices[key] = table
             return table
