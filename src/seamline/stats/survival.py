@@ -16,6 +16,7 @@ default (the tests check both against lifelines).
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -138,7 +139,7 @@ def survival_at(
         return (None, None, None)
     if t > curve.times[-1] and not extrapolate:
         return (None, None, None)
-    i = int(np.searchsorted(np.asarray(curve.times), t, side="right")) - 1
+    i = bisect.bisect_right(curve.times, t) - 1  # on the tuple: no copy to an array per lookup
     if i < 0:
         return (1.0, 1.0, 1.0)
     return (curve.survival[i], curve.low[i], curve.high[i])
