@@ -344,16 +344,12 @@ def test_jobs_of_one_run_share_scopes_and_leave_no_tables(small_sample, tmp_path
 
 def _output_mutations(wh, before: frozenset = frozenset()) -> list[tuple]:
     """(table, command) of every mutation on a job's output tables, but those
-    in ``before`` (the schema migrations' own, e.g. 0010's DROP COLUMN)."""
+    in ``before`` (taken before the jobs ran: the schema migrations' own, e.g.
+    0010's DROP COLUMN)."""
     outputs = [t for job in registry().values() for t in job.outputs + job.extra_outputs]
-    rows = wh.rows("SELECT table, command, mutation_id FROM system.mutations WHERE database = currentDatabase() "
-                   "AND table IN {t:Array(String)} ORDER BY table, mutation_id", {"t": outputs})
-    return [(t, c) for t, c, m in rows if (t, m) not in before]
-
-
-def _mutation_ids(wh) -> frozenset:
-    return frozenset(tuple(r) for r in wh.rows("SELECT table, mutation_id FROM system.mutations "
-                                               "WHERE database = currentDatabase()"))
+    rows = wh.rows("SELECT table, command FROM system.mutations WHERE database = currentDatabase() "
+                   "AND table IN {t:Array(String)}", {"t": outputs})
+    return [tuple(r) for r in rows if tuple(r) not in before]
 
 
 def test_incremental_deletes_are_patch_parts_not_mutations(small_sample, tmp_path, wh, md, settings, monkeypatch):
@@ -361,7 +357,7 @@ def test_incremental_deletes_are_patch_parts_not_mutations(small_sample, tmp_pat
     events); an incremental run's DELETEs are written as patch parts instead,
     and reads see them at once."""
     monkeypatch.setattr(runner, "_apply_patches", lambda wh, tables: [])  # patches stay patches
-    migrations = _mutation_ids(wh)
+    migrations = frozenset(_output_mutations(wh))
     _loaded_then_more(small_sample, tmp_path, wh, md, settings, seed=9)
     results = run_jobs(wh, md, settings)
     assert all(r.status == "success" for r in results), results
@@ -379,7 +375,7 @@ def test_incremental_deletes_are_patch_parts_not_mutations(small_sample, tmp_pat
 
 
 def test_an_increments_patches_are_applied_in_the_background(small_sample, tmp_path, wh, md, settings):
-    migrations = _mutation_ids(wh)
+    migrations = frozenset(_output_mutations(wh))
     _loaded_then_more(small_sample, tmp_path, wh, md, settings, seed=9)
     assert all(r.status == "success" for r in run_jobs(wh, md, settings))
     commands = _output_mutations(wh, migrations)
