@@ -285,14 +285,14 @@ def test_racing_runs_do_not_double_count(small_sample, wh, md, settings):
     assert wh.scalar("SELECT count() FROM transitions") == once
 
 
-def test_lock_held_by_another_process_skips(small_sample, wh, md, settings):
+def test_lease_held_by_a_live_run_skips(small_sample, wh, md, settings):
     load_file(wh, small_sample, settings.hash_salt, progress=False)
-    owner = md.acquire_lock("effort")
+    owner = md.acquire_lease("job:effort")  # this process is alive: a live holder
     assert owner
     r = run_job(wh, md, settings, registry()["effort"])
-    assert r.status == "skipped"
-    assert md.acquire_lock("effort") is None
-    md.release_lock("effort", owner)
+    assert r.status == "skipped" and not r.blocked
+    assert md.acquire_lease("job:effort") is None
+    md.release_lease("job:effort", owner)
     assert run_job(wh, md, settings, registry()["effort"]).status == "success"
 
 

@@ -9,7 +9,9 @@ duplicate, quarantined — so ``read = loaded + duplicates + quarantined``.
 from __future__ import annotations
 
 import itertools
+import logging
 import sys
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +21,10 @@ from pathlib import Path
 from typing import Callable
 
 from seamline.readers import READ_ERRORS, LoadError, Row, detect_format, iter_rows  # noqa: F401 (LoadError re-exported)
+from seamline.liveness import HEARTBEAT, Holder, alive
 from seamline.warehouse import Warehouse, quote_ident, split_statements, sql_text
+
+log = logging.getLogger("seamline.load")
 
 _PARSED_COLUMNS = """
     line UInt64, raw String, event_id String, occurred_at Nullable(DateTime64(3, 'UTC')),
@@ -69,16 +74,121 @@ class Progress:
 
 
 # Loading ---------------------------------------------------------------------
+STAGING_PREFIX = "_load_"
+
+
+class _Intent:
+    """A load in progress, recorded before it writes anything (load_intents):
+    who runs it, refreshed by a heartbeat while it works.  The load commits
+    by writing its batches to event_batches; one that never commits is rolled
+    back, by itself on an error, or by ``recover_loads`` once its process is
+    gone (a kill)."""
+
+    def __init__(self, wh: Warehouse, load_id: str, file_key: str):
+        self.wh, self.load_id, self.file_key = wh, load_id, file_key
+        self.owner = Holder.me().owner
+        self.started = datetime.now(timezone.utc)
+        self._stop = threading.Event()
+        self._beat: threading.Thread | None = None
+
+    def write(self, state: str) -> None:
+        self.wh.insert("load_intents", [[self.load_id, self.file_key, self.owner, self.started,
+                                         datetime.now(timezone.utc), state]],
+                       ["load_id", "file", "owner", "started_at", "heartbeat_at", "state"])
+
+    def __enter__(self) -> "_Intent":
+        self.write("running")
+        self._beat = threading.Thread(target=self._heartbeat, name="seamline-load-heartbeat", daemon=True)
+        self._beat.start()
+        return self
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(HEARTBEAT.total_seconds()):
+            try:
+                self.write("running")
+            except Exception:  # a missed beat only matters to another host after several
+                pass
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._beat is not None:
+            self._beat.join()
+
+
+def _commit(wh: Warehouse, intent: _Intent, batches: list[tuple[str, datetime]], report: LoadReport,
+            start_ts: datetime) -> None:
+    """Make the load's batches visible to the jobs (one insert: the commit), then record the load."""
+    now = datetime.now(timezone.utc)
+    if batches:
+        wh.insert("event_batches", [[b, at, now] for b, at in batches], ["batch", "loaded_at", "committed_at"])
+    wh.insert("loads", [[intent.load_id, intent.file_key, start_ts, now, report.read, report.loaded,
+                         report.duplicates, report.quarantined]],
+              ["load_id", "file", "started_at", "finished_at", "read", "loaded", "duplicates", "quarantined"])
+    intent.write("committed")
+
+
+def rollback_load(wh: Warehouse, load_id: str) -> None:
+    """Remove every row a load wrote (sql/load_rollback.sql) and its staging tables."""
+    from seamline.warehouse.schema import render_ddl
+
+    for stmt in split_statements(sql_text("seamline.sql", "load_rollback")):
+        wh.command(render_ddl(stmt, wh.cluster), {"prefix": f"{load_id}-"})
+    _drop_staging(wh, load_id)
+
+
+def _drop_staging(wh: Warehouse, load_id: str | None = None) -> None:
+    pattern = f"{STAGING_PREFIX}{load_id or ''}%".replace("_", "\\_")
+    for (name,) in wh.rows("SELECT name FROM system.tables WHERE database = currentDatabase() "
+                           "AND name LIKE {p:String}", {"p": pattern}):
+        wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": name})
+
+
+def recover_loads(wh: Warehouse) -> list[str]:
+    """Roll back every load whose process is gone and that did not commit,
+    and drop staging tables no live load owns; returns the loads rolled back.
+
+    A load that wrote its batches to event_batches (or its ``loads`` row) but
+    was killed before recording it has committed: it is marked so, not undone."""
+    intents = wh.rows(
+        "SELECT load_id, argMax(owner, heartbeat_at), max(heartbeat_at), argMax(state, heartbeat_at) "
+        "FROM load_intents GROUP BY load_id HAVING argMax(state, heartbeat_at) = 'running'")
+    live, undone = set(), []
+    for load_id, owner, beat, _ in intents:
+        if alive(Holder.parse(owner), beat):
+            live.add(load_id)
+            continue
+        committed = wh.scalar(
+            "SELECT (SELECT count() FROM event_batches WHERE startsWith(batch, {p:String})) "
+            "     + (SELECT count() FROM loads WHERE load_id = {id:String})", {"p": f"{load_id}-", "id": load_id})
+        intent = _Intent(wh, load_id, "")
+        intent.owner, intent.started = owner, beat
+        if committed:
+            intent.write("committed")
+            continue
+        log.warning("rolling back load %s: its process is gone and it did not commit", load_id)
+        rollback_load(wh, load_id)
+        intent.write("rolled_back")
+        undone.append(load_id)
+    # staging tables of loads that are not running (a Memory table survives a
+    # restart empty, a MergeTree stage with its rows)
+    pattern = STAGING_PREFIX.replace("_", "\\_") + "%"
+    for (name,) in wh.rows("SELECT name FROM system.tables WHERE database = currentDatabase() "
+                           "AND name LIKE {p:String}", {"p": pattern}):
+        if name[len(STAGING_PREFIX):len(STAGING_PREFIX) + 32] not in live:
+            wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": name})
+    return undone
+
+
 class _Staging:
     """Per-load Memory tables, dropped when the load ends: the raw rows, and
     two tables of parsed rows so one batch is parsed while the one before it
     is written."""
 
-    def __init__(self, wh: Warehouse):
+    def __init__(self, wh: Warehouse, load_id: str):
         self.wh = wh
-        tag = uuid.uuid4().hex[:12]
-        self.stage = f"_load_{tag}_stage"
-        self.parsed_tables = (f"_load_{tag}_parsed0", f"_load_{tag}_parsed1")
+        # named by the load, so a killed load's tables are found and dropped (recover_loads)
+        self.stage = f"{STAGING_PREFIX}{load_id}_stage"
+        self.parsed_tables = (f"{STAGING_PREFIX}{load_id}_parsed0", f"{STAGING_PREFIX}{load_id}_parsed1")
 
     def __enter__(self) -> "_Staging":
         q = quote_ident
@@ -120,34 +230,45 @@ def load_file(wh: Warehouse, path: str | Path, salt: str, batch_rows: int = 200_
     parse_sql = split_statements(sql_text("seamline.sql", "load_parse"))
     start_ts = datetime.now(timezone.utc)
     batch_no = itertools.count(1)
+    batches: list[tuple[str, datetime]] = []  # (batch id, load time) of the batches that stored events
+    recover_loads(wh)  # a killed load before this one is undone first: it may hold this file's rows
     try:
-        with _Staging(wh) as st:
-            staged = _stage_in_engine(wh, st, path) if _engine_can_read(wh, path) else None
-            if staged is not None:  # ClickHouse read the file itself: process it by line ranges
-                ranges = iter(range(1, staged + 1, batch_rows))
+        with _Intent(wh, load_id, file_key) as intent:
+            try:
+                with _Staging(wh, load_id) as st:
+                    staged = _stage_in_engine(wh, st, path) if _engine_can_read(wh, path) else None
+                    if staged is not None:  # ClickHouse read the file itself: process it by line ranges
+                        ranges = iter(range(1, staged + 1, batch_rows))
 
-                def prepare(parsed: str) -> tuple[datetime, bool] | None:
-                    lo = next(ranges, None)
-                    if lo is None:
-                        return None
-                    return _parse_batch(wh, st, parsed, parse_sql, salt, lo, lo + batch_rows), lo + batch_rows > staged
+                        def prepare(parsed: str) -> tuple[datetime, bool] | None:
+                            lo = next(ranges, None)
+                            if lo is None:
+                                return None
+                            return (_parse_batch(wh, st, parsed, parse_sql, salt, lo, lo + batch_rows),
+                                    lo + batch_rows > staged)
 
-                def done() -> None:
-                    bar.update(int(size * min(report.read, staged) / max(staged, 1)), f"{report.read:,} rows")
+                        def done() -> None:
+                            bar.update(int(size * min(report.read, staged) / max(staged, 1)), f"{report.read:,} rows")
 
-                _pipeline(wh, st, parse_sql, load_id, batch_no, file_key, report, prepare, done)
-            else:
-                _load_streamed(wh, st, path, parse_sql, salt, load_id, batch_no, file_key, report, batch_rows,
-                               bar, warn)
+                        _pipeline(wh, st, parse_sql, load_id, batch_no, file_key, report, prepare, done, batches)
+                    else:
+                        _load_streamed(wh, st, path, parse_sql, salt, load_id, batch_no, file_key, report,
+                                       batch_rows, bar, warn, batches)
+                if report.read == 0:
+                    raise LoadError(report.error or f"{path}: empty file (no rows)")
+                report.seconds = round(time.monotonic() - started, 3)
+                _commit(wh, intent, batches, report, start_ts)
+            except BaseException:
+                # nothing of a failed load stays (a kill is undone by recover_loads instead)
+                try:
+                    rollback_load(wh, load_id)
+                    intent.write("rolled_back")
+                except Exception as exc:
+                    log.warning("could not roll back load %s now (the next start does): %s", load_id, exc)
+                raise
     finally:
         bar.close()
         wh.release_memory()  # the jobs that follow a load start without its batches' memory
-    if report.read == 0:
-        raise LoadError(f"{path}: empty file (no rows)")
-    report.seconds = round(time.monotonic() - started, 3)
-    wh.insert("loads", [[load_id, file_key, start_ts, datetime.now(timezone.utc), report.read, report.loaded,
-                         report.duplicates, report.quarantined]],
-              ["load_id", "file", "started_at", "finished_at", "read", "loaded", "duplicates", "quarantined"])
     return report
 
 
@@ -187,7 +308,7 @@ def _stage_in_engine(wh: Warehouse, st: "_Staging", path: Path) -> int | None:
 
 def _load_streamed(wh: Warehouse, st: "_Staging", path: Path, parse_sql: list[str], salt: str, load_id: str,
                    batch_no, file_key: str, report: LoadReport, batch_rows: int, bar: Progress,
-                   warn: Callable[[str], None]) -> None:
+                   warn: Callable[[str], None], batches: list[tuple[str, datetime]]) -> None:
     """Python reads the file (CSV, Parquet, or any format for a server) in
     batches; the next batch is read and parsed while the current one is written."""
     read_so_far, last_line = 0, 0
@@ -215,10 +336,10 @@ def _load_streamed(wh: Warehouse, st: "_Staging", path: Path, parse_sql: list[st
             return _parse_batch(wh, st, parsed, parse_sql, salt), bool(failed) or len(batch) < batch_rows
         return None
 
-    _pipeline(wh, st, parse_sql, load_id, batch_no, file_key, report, prepare, lambda: None)
-    if failed:
-        raise LoadError(f"{path}: line {last_line + 1}: cannot read further ({failed[0]}); "
-                        f"{report.loaded} rows before it were loaded") from None
+    _pipeline(wh, st, parse_sql, load_id, batch_no, file_key, report, prepare, lambda: None, batches)
+    if failed:  # the rows before it are loaded and counted; the file is reported as damaged
+        report.error = (f"{path}: line {last_line + 1}: cannot read further ({failed[0]}); "
+                        f"the {report.read} rows before it were read and are counted")
 
 
 def _parse_batch(wh: Warehouse, st: _Staging, parsed: str, parse_sql: list[str], salt: str,
@@ -232,7 +353,7 @@ def _parse_batch(wh: Warehouse, st: _Staging, parsed: str, parse_sql: list[str],
 
 
 def _write_batch(wh: Warehouse, parsed: str, now: datetime, parse_sql: list[str], load_id: str, file_key: str,
-                 report: LoadReport) -> None:
+                 report: LoadReport, batches: list[tuple[str, datetime]]) -> None:
     """Insert a parsed batch's new valid rows into events and its rejects into quarantine."""
     # events first (straight from the parsed rows: no copy), then the counts;
     # the batch's rows are the new parts' rows with its load_id and load time
@@ -248,6 +369,8 @@ def _write_batch(wh: Warehouse, parsed: str, now: datetime, parse_sql: list[str]
             "FROM {parsed:Identifier} WHERE reason != ''",
             {"parsed": parsed, "load_id": load_id, "file": file_key, "now": now},
         )
+    if fresh:
+        batches.append((load_id, now))
     report.read += read
     report.quarantined += bad
     report.loaded += fresh
@@ -256,7 +379,7 @@ def _write_batch(wh: Warehouse, parsed: str, now: datetime, parse_sql: list[str]
 
 def _pipeline(wh: Warehouse, st: _Staging, parse_sql: list[str], load_id: str, batch_no, file_key: str,
               report: LoadReport, prepare: Callable[[str], tuple[datetime, bool] | None],
-              done: Callable[[], None]) -> None:
+              done: Callable[[], None], batches: list[tuple[str, datetime]]) -> None:
     """Write batches in order while the next one is prepared.
 
     ``prepare(table)`` stages and parses the next batch into ``table`` and
@@ -274,7 +397,8 @@ def _pipeline(wh: Warehouse, st: _Staging, parse_sql: list[str], load_id: str, b
             now, last = got
             if not last:
                 ahead = pool.submit(prepare, tables[(i + 1) % 2])
-            _write_batch(wh, tables[i % 2], now, parse_sql, f"{load_id}-{next(batch_no):06d}", file_key, report)
+            _write_batch(wh, tables[i % 2], now, parse_sql, f"{load_id}-{next(batch_no):06d}", file_key, report,
+                         batches)
             done()
             if last:
                 break

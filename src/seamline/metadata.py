@@ -3,9 +3,11 @@ reviews, annotations.  SQLite by default, PostgreSQL in production."""
 
 from __future__ import annotations
 
-import socket
 import os
-from datetime import datetime, timedelta, timezone
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
@@ -15,6 +17,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from seamline.liveness import HEARTBEAT, Holder, alive
+
 metadata = MetaData()
 
 job_runs = Table(
@@ -23,7 +27,7 @@ job_runs = Table(
     Column("job", String(64), nullable=False, index=True),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
-    Column("status", String(16), nullable=False),  # running / success / failed / skipped
+    Column("status", String(16), nullable=False),  # running / success / failed / skipped / interrupted
     Column("full", Boolean, nullable=False, default=False),
     Column("rows", Integer),
     Column("scope", Integer),
@@ -31,12 +35,14 @@ job_runs = Table(
     Column("error", Text),
 )
 
-job_locks = Table(
-    "job_locks", metadata,
-    Column("job", String(64), primary_key=True),
-    Column("owner", String(128), nullable=False),
+# One row per held lease (a job's right to run): its holder's host, pid and
+# process start (seamline.liveness), and a heartbeat for holders on other hosts.
+leases = Table(
+    "leases", metadata,
+    Column("name", String(128), primary_key=True),
+    Column("owner", String(256), nullable=False),
     Column("acquired_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
 )
 
 incident_reviews = Table(
@@ -68,6 +74,45 @@ kpi_targets = Table(
 )
 
 REVIEW_STATUSES = ("open", "investigating", "resolved", "wont_fix")
+
+
+class _Heart:
+    """One daemon thread per process that refreshes the heartbeat of every
+    lease the process holds (for a taker on another host; on this host the
+    process table tells)."""
+
+    def __init__(self):
+        self._held: dict[tuple[str, str], "Metadata"] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def hold(self, md: "Metadata", name: str, owner: str) -> None:
+        with self._lock:
+            self._held[(name, owner)] = md
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="seamline-lease-heartbeat", daemon=True)
+                self._thread.start()
+
+    def drop(self, name: str, owner: str) -> None:
+        with self._lock:
+            self._held.pop((name, owner), None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(HEARTBEAT.total_seconds())
+            with self._lock:
+                held = list(self._held.items())
+            by_md: dict[int, tuple["Metadata", list[tuple[str, str]]]] = {}
+            for key, md in held:
+                by_md.setdefault(id(md), (md, []))[1].append(key)
+            for md, keys in by_md.values():
+                try:
+                    md.beat(keys)
+                except Exception:  # a missed beat only matters to another host after several
+                    pass
+
+
+_heart = _Heart()
 
 _engines: dict[str, Engine] = {}
 
@@ -158,23 +203,70 @@ class Metadata:
             notes = cx.execute(select(func.max(annotations.c.id), func.count()).select_from(annotations)).first()
         return (*(tuple(last) if last else (None, None)), int(notes[0] or 0), int(notes[1] or 0))
 
-    # Locks ---------------------------------------------------------------
-    def acquire_lock(self, job: str, ttl: timedelta = timedelta(hours=2)) -> str | None:
-        """Take the job's lock; None when another live run holds it."""
-        owner = f"{socket.gethostname()}:{os.getpid()}:{utcnow().timestamp()}"
+    def record_run(self, job: str, full: bool, status: str, error: str | None = None) -> int:
+        """A run that ends as it starts (skipped): one row, never left ``running``."""
         now = utcnow()
         with self.engine.begin() as cx:
-            cx.execute(delete(job_locks).where(job_locks.c.job == job, job_locks.c.expires_at < now))
+            res = cx.execute(insert(job_runs).values(job=job, started_at=now, finished_at=now, status=status,
+                                                     full=full, error=error))
+            return int(res.inserted_primary_key[0])
+
+    def interrupt_runs(self, job: str) -> list[dict[str, Any]]:
+        """Record the job's runs still marked ``running`` as ``interrupted``
+        and return them.  Called by the holder of the job's lease: any other
+        run of the job that is still ``running`` lost its process."""
+        with self.engine.begin() as cx:
+            rows = [dict(r._mapping) for r in cx.execute(
+                select(job_runs).where(job_runs.c.job == job, job_runs.c.status == "running"))]
+            if rows:
+                cx.execute(update(job_runs).where(job_runs.c.id.in_([r["id"] for r in rows])).values(
+                    status="interrupted", finished_at=utcnow(),
+                    error="its process ended before the run finished (killed or crashed); the next run redoes it"))
+        return rows
+
+    def unfinished_full(self, job: str) -> bool:
+        """Whether the job's last run that ended (skips aside) was a full run
+        that did not succeed: the next run is a full one again."""
+        with self.engine.connect() as cx:
+            row = cx.execute(select(job_runs.c.full, job_runs.c.status)
+                             .where(job_runs.c.job == job,
+                                    job_runs.c.status.in_(("success", "failed", "interrupted")))
+                             .order_by(job_runs.c.id.desc()).limit(1)).first()
+        return bool(row and row[0] and row[1] != "success")
+
+    # Leases --------------------------------------------------------------
+    def acquire_lease(self, name: str) -> str | None:
+        """Take the lease ``name``; None when a live holder has it.  A holder
+        whose process is gone is taken over at once (no expiry to wait for)."""
+        me = Holder.me()
+        now = utcnow()
+        with self.engine.begin() as cx:
+            row = cx.execute(select(leases.c.owner, leases.c.heartbeat_at).where(leases.c.name == name)).first()
+        if row is not None:
+            if alive(Holder.parse(row[0]), _aware(row[1])):
+                return None
+            with self.engine.begin() as cx:  # only that dead holder's row: a racing taker's stays
+                cx.execute(delete(leases).where(leases.c.name == name, leases.c.owner == row[0]))
+        owner = f"{me.owner}/{uuid.uuid4().hex[:8]}"
         try:
             with self.engine.begin() as cx:
-                cx.execute(insert(job_locks).values(job=job, owner=owner, acquired_at=now, expires_at=now + ttl))
+                cx.execute(insert(leases).values(name=name, owner=owner, acquired_at=now, heartbeat_at=now))
         except IntegrityError:
             return None
+        _heart.hold(self, name, owner)
         return owner
 
-    def release_lock(self, job: str, owner: str) -> None:
+    def release_lease(self, name: str, owner: str) -> None:
+        _heart.drop(name, owner)
         with self.engine.begin() as cx:
-            cx.execute(delete(job_locks).where(job_locks.c.job == job, job_locks.c.owner == owner))
+            cx.execute(delete(leases).where(leases.c.name == name, leases.c.owner == owner))
+
+    def beat(self, held: list[tuple[str, str]]) -> None:
+        now = utcnow()
+        with self.engine.begin() as cx:
+            for name, owner in held:
+                cx.execute(update(leases).where(leases.c.name == name, leases.c.owner == owner)
+                           .values(heartbeat_at=now))
 
     # Incident reviews ----------------------------------------------------
     def save_review(self, rule: str, message_event_id: str, status: str, owner: str = "",

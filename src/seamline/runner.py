@@ -10,15 +10,18 @@ taken and is recorded as ``skipped``.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import traceback
 import uuid
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from seamline.config import Settings
 from seamline.jobdef import Job
+from seamline.liveness import Holder, alive
 from seamline.metadata import Metadata
 from seamline.metrics import as_utc
 from seamline.warehouse import Warehouse, quote_ident, sql_text
@@ -35,6 +38,7 @@ class RunResult:
     rows: int | None = None
     seconds: float = 0.0
     error: str | None = None
+    blocked: bool = False  # skipped because a dependency failed (a live run elsewhere is not that)
 
 
 _process_locks: dict[str, threading.Lock] = {}
@@ -92,17 +96,20 @@ def run_jobs(wh: Warehouse, md: Metadata, settings: Settings, names: list[str] |
     and their memory would add up).  Results come back in plan order;
     ``on_result`` sees each as it finishes."""
     order = plan(names)
+    drop_orphans(wh)
     if workers is None:
         workers = 1 if full or any(md.watermark(j.name) is None for j in order) else INCREMENT_WORKERS
     done: dict[str, RunResult] = {}
     cache = ScopeCache(wh)
 
     def run_one(job: Job) -> RunResult:
-        broken = [d for d in job.depends_on if done[d].status != "success"]
+        # a dependency skipped because a live run of it holds it is no failure:
+        # this job only takes the batches its dependencies have processed
+        broken = [d for d in job.depends_on if done[d].status == "failed" or done[d].blocked]
         if broken:
-            result = RunResult(job.name, "skipped", full, error=f"dependency failed: {', '.join(broken)}")
-            run_id = md.start_run(job.name, full)
-            md.finish_run(run_id, "skipped", error=result.error)
+            result = RunResult(job.name, "skipped", full, error=f"dependency failed: {', '.join(broken)}",
+                               blocked=True)
+            md.record_run(job.name, full, "skipped", error=result.error)
             return result
         # --full recomputes the named jobs; their dependencies run incrementally
         return run_job(wh, md, settings, job, full=full and (not names or job.name in names), scopes=cache)
@@ -136,6 +143,31 @@ def run_jobs(wh: Warehouse, md: Metadata, settings: Settings, names: list[str] |
     return [done[j.name] for j in order]
 
 
+SHARED_PREFIX = "_scope_shared_"
+
+
+def _host_tag(host: str) -> str:
+    return f"{zlib.crc32(host.encode()):08x}"
+
+
+def drop_orphans(wh: Warehouse) -> list[str]:
+    """Drop the shared scope tables of job calls whose process on this host
+    is gone (a killed run); returns their names.  A job's own work tables
+    are dropped and made again by its next run."""
+    me = Holder.me()
+    pattern = SHARED_PREFIX.replace("_", "\\_") + "%"
+    dropped = []
+    for (name,) in wh.rows("SELECT name FROM system.tables WHERE database = currentDatabase() "
+                           "AND name LIKE {p:String}", {"p": pattern}):
+        parts = name[len(SHARED_PREFIX):].split("_")
+        if len(parts) < 4 or parts[0] != _host_tag(me.host) or not parts[1].isdigit() or not parts[2].isdigit():
+            continue
+        if not alive(Holder(me.host, int(parts[1]), int(parts[2])), None):
+            wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": name})
+            dropped.append(name)
+    return dropped
+
+
 class ScopeCache:
     """Scopes computed once per ``run_jobs`` call.  A scope depends on the
     job's kind (customer / hour), its unseen load batches and the identity
@@ -158,8 +190,10 @@ class ScopeCache:
         self.lock = threading.Lock()
         self.tables: dict[tuple, str] = {}
         self.slices: dict[tuple, str] = {}
-        # unique per call: the scheduler may run two job chains at once
-        self.prefix = f"_scope_shared_{uuid.uuid4().hex[:12]}"
+        # unique per call (the scheduler may run two job chains at once), and
+        # naming its process, so a killed call's tables are found (drop_orphans)
+        me = Holder.me()
+        self.prefix = f"{SHARED_PREFIX}{_host_tag(me.host)}_{me.pid}_{me.start}_{uuid.uuid4().hex[:8]}"
 
     def key(self, kind: str, batches_t: str, watermark: datetime | None) -> tuple:
         batches = tuple(sorted(r[0] for r in self.wh.rows("SELECT batch FROM {b:Identifier}", {"b": batches_t})))
@@ -209,40 +243,68 @@ class ScopeCache:
 
 def run_job(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full: bool = False,
             crash_after: str | None = None, scopes: ScopeCache | None = None) -> RunResult:
-    """Run one job.  ``crash_after`` (tests only) raises after that phase."""
+    """Run one job.  ``crash_after`` (tests only) raises after that phase.
+
+    The job's lease (metadata ``leases``) keeps two runs apart; a live
+    holder means this run is ``skipped`` (not a failure), a dead one (its
+    process was killed) is taken over at once: its run is recorded as
+    ``interrupted`` and this run redoes it (a full one in full)."""
     plock = _process_locks.setdefault(job.name, threading.Lock())
     if not plock.acquire(blocking=False):
         return RunResult(job.name, "skipped", full, error="already running in this process")
     try:
-        owner = md.acquire_lock(job.name)
+        lease = f"job:{job.name}"
+        owner = md.acquire_lease(lease)
         if owner is None:
-            run_id = md.start_run(job.name, full)
-            md.finish_run(run_id, "skipped", error="another run holds the lock")
-            return RunResult(job.name, "skipped", full, error="another run holds the lock")
+            error = "another live run of this job holds it"
+            md.record_run(job.name, full, "skipped", error=error)
+            return RunResult(job.name, "skipped", full, error=error)
         try:
-            return _run_locked(wh, md, settings, job, full, crash_after, scopes)
+            for dead in md.interrupt_runs(job.name):
+                log.warning("job %s: run %s (started %s) was interrupted; this run redoes it",
+                            job.name, dead["id"], dead["started_at"])
+            return _run_locked(wh, md, settings, job, full or md.unfinished_full(job.name), crash_after, scopes)
         finally:
-            md.release_lock(job.name, owner)
+            md.release_lease(lease, owner)
     finally:
         plock.release()
+
+
+def _retarget(text: str, tables: dict[str, str]) -> str:
+    """A job's SQL with its own output tables replaced by their full-run
+    copies, where a table name stands (after INTO / FROM / JOIN): a column
+    may share a table's name (``contacts``)."""
+    for table, copy in tables.items():
+        text = re.sub(rf"\b(INTO|FROM|JOIN)(\s+){re.escape(table)}\b(?![.`])", rf"\1\2{copy}", text)
+    return text
+
+
+FULL_COPY_PREFIX = "_full_"
 
 
 def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full: bool,
                 crash_after: str | None, scopes: ScopeCache | None) -> RunResult:
     started = datetime.now(timezone.utc)
-    run_id = md.start_run(job.name, full)
+    watermark = md.watermark(job.name)
+    full_mode = full or watermark is None
+    run_id = md.start_run(job.name, full_mode)
     scope_t, batches_t, rekeyed_t = f"_scope_{job.name}", f"_scope_batches_{job.name}", f"_rekeyed_{job.name}"
+    # A full run of a scoped job writes fresh copies of its tables and swaps
+    # each in when it is complete (EXCHANGE TABLES), so readers see the old
+    # rows until then, never a half-written table, and a killed full run
+    # leaves the old ones.  (A cluster keeps TRUNCATE: its replicated copies
+    # would need replication paths of their own.)
+    copies = ({t: f"{FULL_COPY_PREFIX}{t}" for t in job.outputs + job.extra_outputs}
+              if full_mode and job.scope != "global" and not wh.cluster else {})
     own_cache = scopes is None
     scopes = scopes or ScopeCache(wh)
     try:
-        watermark = md.watermark(job.name)
-        full_mode = full or watermark is None
         lookback = timedelta(minutes=settings.lookback_minutes)
         # Batches this run covers: for a full run every batch loaded so far (all
         # those still remembered get recorded: its dependents wait for them);
         # else the unseen ones.
         since = started - BATCH_MEMORY if full_mode else watermark - lookback
-        new_batches, held_back = _prepare_batches(wh, job, batches_t, since, exclude_seen=not full_mode)
+        new_batches, held_back, since = _prepare_batches(wh, job, batches_t, since, exclude_seen=not full_mode)
         if job.scope == "global":
             rows = job.run(wh, settings, full_mode, batches_t, since) if (full_mode or new_batches) else 0
             scope = None
@@ -252,7 +314,11 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
             doomed = _prepare_rekeyed(wh, job, rekeyed_t, full_mode, watermark) if job.event_log else scope_t
             if full_mode:
                 for table in job.outputs + job.extra_outputs:
-                    wh.command("TRUNCATE TABLE {t:Identifier}", {"t": table})
+                    if table in copies:
+                        wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": copies[table]})
+                        wh.command(f"CREATE TABLE {quote_ident(copies[table])} AS {quote_ident(table)}")
+                    else:
+                        wh.command("TRUNCATE TABLE {t:Identifier}", {"t": table})
             elif scope and (doomed == scope_t or wh.scalar("SELECT count() FROM {t:Identifier}", {"t": doomed})):
                 key = "hour" if job.scope == "hour" else "customer"
                 for table in job.outputs:
@@ -267,10 +333,13 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                 whole = [("", "")]  # one pass: an increment (its scope), or a file without a range
                 ranges = key_ranges(wh, *job.split_by, FULL_RUN_PARTS) if full_mode and job.split_by else whole
                 for name, params in job.sql_statements(settings, full_mode):
-                    text = sql_text("seamline.jobs", name)
+                    text = _retarget(sql_text("seamline.jobs", name), copies)
                     for lo, hi in ranges if "{lo:String}" in text else whole:
                         wh.run_script(text, base | params | {"lo": lo, "hi": hi})
                         _maybe_crash(crash_after, "statement")
+            for table, copy in copies.items():
+                wh.command(f"EXCHANGE TABLES {quote_ident(table)} AND {quote_ident(copy)}")
+                wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": copy})
             rows = _stored_rows(wh, job.outputs)
         if not full_mode:
             _apply_patches(wh, job.outputs + job.extra_outputs)
@@ -287,10 +356,10 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
         if not isinstance(exc, Exception):
             raise
         seconds = (datetime.now(timezone.utc) - started).total_seconds()
-        return RunResult(job.name, "failed", full, seconds=round(seconds, 3), error=err.splitlines()[0][:500])
+        return RunResult(job.name, "failed", full_mode, seconds=round(seconds, 3), error=err.splitlines()[0][:500])
     finally:
         try:
-            for t in (scope_t, batches_t, rekeyed_t):
+            for t in (scope_t, batches_t, rekeyed_t, *copies.values()):
                 wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
             if job.event_log:
                 wh.command("ALTER TABLE job_scope_idents DROP PARTITION {job:String}", {"job": job.name})
@@ -362,28 +431,32 @@ def _maybe_crash(crash_after: str | None, phase: str) -> None:
 
 
 def _prepare_batches(wh: Warehouse, job: Job, batches_t: str, since: datetime,
-                     exclude_seen: bool) -> tuple[int, datetime | None]:
-    """The load batches of the run: loaded within the look-back, unseen by the
-    job (unless ``exclude_seen`` is false), and already processed by every job
-    it depends on (identity first: so every identifier has its key).  Returns
-    their count and the load time of the oldest batch held back for a
-    dependency (None when none is)."""
+                     exclude_seen: bool) -> tuple[int, datetime | None, datetime]:
+    """The load batches of the run: committed within the look-back, unseen
+    by the job (unless ``exclude_seen`` is false), and already processed by
+    every job it depends on (identity first: so every identifier has its
+    key).  Returns their count, the commit time of the oldest batch held
+    back for a dependency (None when none is), and the time after which the
+    run's events were loaded (for the jobs' reads of ``events``: a long
+    load writes its first batch well before it commits)."""
     wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": batches_t})
     wh.command(f"CREATE TABLE {quote_ident(batches_t)} (batch String) ENGINE = Memory")
     p = {"b": batches_t, "since": since, "job": job.name, "all": int(not exclude_seen),
          "deps": list(job.depends_on), "n": len(job.depends_on),
          "forgotten": datetime.now(timezone.utc) - BATCH_MEMORY}
-    unseen = ("FROM event_batches WHERE loaded_at > {since:DateTime64(3, 'UTC')} AND ({all:UInt8} = 1 OR batch NOT IN "
-              "(SELECT batch FROM job_batches WHERE job = {job:String}))")
+    unseen = ("FROM event_batches WHERE committed_at > {since:DateTime64(3, 'UTC')} AND ({all:UInt8} = 1 OR "
+              "batch NOT IN (SELECT batch FROM job_batches WHERE job = {job:String}))")
     # a batch older than BATCH_MEMORY is not held back for a record that expired
-    ready = ("({n:UInt32} = 0 OR loaded_at <= {forgotten:DateTime64(3, 'UTC')} OR batch IN (SELECT batch FROM "
+    ready = ("({n:UInt32} = 0 OR committed_at <= {forgotten:DateTime64(3, 'UTC')} OR batch IN (SELECT batch FROM "
              "job_batches WHERE job IN {deps:Array(String)} GROUP BY batch HAVING uniqExact(job) = {n:UInt32}))")
     wh.command(f"INSERT INTO {{b:Identifier}} SELECT DISTINCT batch {unseen} AND {ready}", p)
-    held_back = wh.rows(f"SELECT min(loaded_at), count() {unseen} AND NOT {ready}", p)
-    count = int(wh.scalar("SELECT count() FROM {b:Identifier}", p) or 0)
+    held_back = wh.rows(f"SELECT min(committed_at), count() {unseen} AND NOT {ready}", p)
+    count, loaded_from = wh.rows(
+        "SELECT count(), min(loaded_at) FROM event_batches WHERE batch IN (SELECT batch FROM {b:Identifier})", p)[0]
+    events_since = min(since, as_utc(loaded_from) - timedelta(milliseconds=1)) if count else since
     if not held_back or not held_back[0][1]:
-        return count, None
-    return count, as_utc(held_back[0][0])
+        return int(count), None, events_since
+    return int(count), as_utc(held_back[0][0]), events_since
 
 
 def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, batches_t: str, full_mode: bool,
