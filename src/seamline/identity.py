@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from seamline import faults
 from seamline.warehouse import Warehouse
 
 
@@ -106,12 +107,14 @@ def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = 
         if moved:  # logged first: a crash below must not lose the change (a retry sees it as added)
             now = datetime.now(timezone.utc)
             wh.insert("identity_changes", [[now, c] for c in moved], ["changed_at", "customer"])
+        faults.point("identity.logged")
         if batches is None:
             if added or moved:
                 wh.command("EXCHANGE TABLES identity_map AND identity_map_next")
         else:  # rewrite only the moved identifiers; add the new ones
             if moved:
                 wh.command(f"DELETE FROM identity_map WHERE ident IN (SELECT o.ident {relabelled})")
+                faults.point("identity.deleted")
             if added or moved:
                 wh.command("INSERT INTO identity_map SELECT * FROM identity_map_next WHERE (ident, customer) NOT IN "
                            f"(SELECT ident, customer FROM {old})")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from seamline.readers import READ_ERRORS, LoadError, Row, detect_format, iter_rows  # noqa: F401 (LoadError re-exported)
+from seamline import faults
 from seamline.liveness import HEARTBEAT, Holder, alive
 from seamline.warehouse import Warehouse, quote_ident, split_statements, sql_text
 
@@ -98,6 +99,7 @@ class _Intent:
 
     def __enter__(self) -> "_Intent":
         self.write("running")
+        faults.point("load.intent")
         self._beat = threading.Thread(target=self._heartbeat, name="seamline-load-heartbeat", daemon=True)
         self._beat.start()
         return self
@@ -119,8 +121,10 @@ def _commit(wh: Warehouse, intent: _Intent, batches: list[tuple[str, datetime]],
             start_ts: datetime) -> None:
     """Make the load's batches visible to the jobs (one insert: the commit), then record the load."""
     now = datetime.now(timezone.utc)
+    faults.point("load.commit")
     if batches:
         wh.insert("event_batches", [[b, at, now] for b, at in batches], ["batch", "loaded_at", "committed_at"])
+    faults.point("load.committed")
     wh.insert("loads", [[intent.load_id, intent.file_key, start_ts, now, report.read, report.loaded,
                          report.duplicates, report.quarantined]],
               ["load_id", "file", "started_at", "finished_at", "read", "loaded", "duplicates", "quarantined"])
@@ -133,6 +137,7 @@ def rollback_load(wh: Warehouse, load_id: str) -> None:
 
     for stmt in split_statements(sql_text("seamline.sql", "load_rollback")):
         wh.command(render_ddl(stmt, wh.cluster), {"prefix": f"{load_id}-"})
+        faults.point("load.rollback_step")
     _drop_staging(wh, load_id)
 
 
@@ -300,6 +305,7 @@ def _stage_in_engine(wh: Warehouse, st: "_Staging", path: Path) -> int | None:
         _no_merges(wh, st.stage)
         wh.command(sql_text("seamline.sql", "load_stage_file"),
                    {"stage": st.stage, "path": str(path.resolve()), "compression": compression})
+        faults.point("load.staged")
     except Exception:
         wh.command(f"TRUNCATE TABLE {quote_ident(st.stage)}")
         return None
@@ -358,6 +364,7 @@ def _write_batch(wh: Warehouse, parsed: str, now: datetime, parse_sql: list[str]
     # events first (straight from the parsed rows: no copy), then the counts;
     # the batch's rows are the new parts' rows with its load_id and load time
     wh.command(parse_sql[1], {"parsed": parsed, "load_id": load_id, "load_time": now})
+    faults.point("load.events_written")
     read, bad, fresh = (int(x) for x in wh.rows(
         "SELECT (SELECT count() FROM {parsed:Identifier}), (SELECT countIf(reason != '') FROM {parsed:Identifier}), "
         "(SELECT count() FROM events WHERE loaded_at = {now:DateTime64(3, 'UTC')} AND load_id = {load_id:String})",
@@ -369,6 +376,7 @@ def _write_batch(wh: Warehouse, parsed: str, now: datetime, parse_sql: list[str]
             "FROM {parsed:Identifier} WHERE reason != ''",
             {"parsed": parsed, "load_id": load_id, "file": file_key, "now": now},
         )
+    faults.point("load.batch_written")
     if fresh:
         batches.append((load_id, now))
     report.read += read

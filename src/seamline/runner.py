@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from seamline import faults
 from seamline.config import Settings
 from seamline.jobdef import Job
 from seamline.liveness import Holder, alive
@@ -259,6 +260,7 @@ def run_job(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full: boo
             error = "another live run of this job holds it"
             md.record_run(job.name, full, "skipped", error=error)
             return RunResult(job.name, "skipped", full, error=error)
+        faults.point("job.leased")
         try:
             for dead in md.interrupt_runs(job.name):
                 log.warning("job %s: run %s (started %s) was interrupted; this run redoes it",
@@ -288,6 +290,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
     watermark = md.watermark(job.name)
     full_mode = full or watermark is None
     run_id = md.start_run(job.name, full_mode)
+    faults.point(f"job.started:{job.name}")
     scope_t, batches_t, rekeyed_t = f"_scope_{job.name}", f"_scope_batches_{job.name}", f"_rekeyed_{job.name}"
     # A full run of a scoped job writes fresh copies of its tables and swaps
     # each in when it is complete (EXCHANGE TABLES), so readers see the old
@@ -325,6 +328,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                     wh.command(f"DELETE FROM {quote_ident(table)} WHERE {quote_ident(key)} IN "
                                f"(SELECT key FROM {quote_ident(doomed)})")
             _maybe_crash(crash_after, "delete")
+            faults.point(f"job.deleted:{job.name}")
             if full_mode or scope:
                 base = {"full": int(full_mode), "scope": scope_t, "job": job.name, "batches": batches_t,
                         "since": since}
@@ -337,14 +341,17 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                     for lo, hi in ranges if "{lo:String}" in text else whole:
                         wh.run_script(text, base | params | {"lo": lo, "hi": hi})
                         _maybe_crash(crash_after, "statement")
+                        faults.point(f"job.statement:{job.name}")
             for table, copy in copies.items():
                 wh.command(f"EXCHANGE TABLES {quote_ident(table)} AND {quote_ident(copy)}")
+                faults.point(f"job.exchanged:{job.name}")
                 wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": copy})
             rows = _stored_rows(wh, job.outputs)
         if not full_mode:
             _apply_patches(wh, job.outputs + job.extra_outputs)
         wh.command("INSERT INTO job_batches SELECT {job:String}, batch, now64(3) FROM {b:Identifier}",
                    {"job": job.name, "b": batches_t})
+        faults.point(f"job.recorded:{job.name}")
         # a batch held back for a dependency must stay inside the next run's window
         watermark_next = min(started, held_back - timedelta(milliseconds=1)) if held_back else started
         md.finish_run(run_id, "success", rows=rows, scope=scope, watermark=watermark_next)
