@@ -92,11 +92,8 @@ class Context:
             from seamline.warehouse import Warehouse
             from seamline.warehouse.schema import migrate
 
-            from seamline.load import recover_loads
-
             wh = Warehouse.from_settings(self.settings)
             migrate(wh)
-            recover_loads(wh)  # a load killed earlier is undone before anything reads
             self._wh = wh
         return self._wh
 

@@ -58,7 +58,8 @@ def render_ddl(statement: str, cluster: str = "") -> str:
 
 
 def migrate(wh: Warehouse) -> list[str]:
-    """Apply pending migrations; returns the names applied.  Safe to re-run."""
+    """Apply pending migrations and roll back loads killed before they
+    committed; returns the names of the migrations applied.  Safe to re-run."""
     wh.command(render_ddl(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, "
         "applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = ReplacingMergeTree ORDER BY version",
@@ -73,6 +74,11 @@ def migrate(wh: Warehouse) -> list[str]:
             wh.command(render_ddl(stmt, wh.cluster))
         wh.insert("schema_migrations", [[mig.version, mig.name]], ["version", "name"])
         applied.append(f"{mig.version:04d}_{mig.name}")
+    # every process that opens the warehouse first undoes what a killed load
+    # left (its process is gone), so nothing reads or loads on top of it
+    from seamline.load import recover_loads
+
+    recover_loads(wh)
     return applied
 
 
