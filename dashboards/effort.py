@@ -6,57 +6,75 @@ import dash
 from dash import html
 
 from seamline import queries, views
-from seamline.app import graph, no_data, page, table
+from seamline.app import graph, no_data, nothing_to_show, page, table
+
+
+def _trend(ctx, state):
+    trend = queries.ces_trend(ctx, state)
+    bucket = trend["bucket"].iloc[0] if len(trend) else "day"
+    return views.band_figure(trend, "period", "ces_mean", "ces_low", "ces_high", f"Mean CES per {bucket}",
+                             target=views.kpi_targets(ctx.settings).get("ces_mean"), name="CES mean")
+
+
+def _silence(ctx, state):
+    fig = views.multi_line_figure(
+        queries.silence_daily(ctx, state), "day",
+        {"repeat_contact_rate": "repeat-contact rate", "silence_rate": "silence rate",
+         "contacts_per_100_customers": "contacts per 100 active customers"},
+        "Silence and repeat contacts per day", pct_columns=("repeat_contact_rate", "silence_rate"))
+    if state.compare:
+        views.add_previous(fig, queries.silence_daily(ctx, state.previous()), "day", "repeat_contact_rate",
+                           timedelta(days=state.span.days), "repeat-contact rate, previous period")
+    return fig
+
+
+def _calibration(ctx, state):
+    try:
+        return queries.effort_calibration(ctx, state)
+    except Exception:  # the model is optional: the chart says it is unavailable
+        return None
+
+
+def _calibration_note(ctx, state):
+    calib = _calibration(ctx, state)
+    if calib is None or calib.empty:
+        return "Effort model unavailable for this selection: showing observed CES only."
+    note = (f"Ridge model on the period's friction counts per customer; cross-validated MAE "
+            f"{views.fmt_num(calib.attrs.get('cv_mae'), 2)}.")
+    if calib.attrs.get("adjusted_mean"):
+        note += (f" Observed CES {views.fmt_num(calib.attrs['observed_mean'], 2)}, adjusted for non-response "
+                 f"{views.fmt_num(calib.attrs['adjusted_mean'], 2)}.")
+    return note
 
 
 def render(ctx, state, known):
-    dist = queries.ces_distribution(ctx, state)
-    silence = queries.silence_daily(ctx, state)
-    if dist.empty and silence.empty:
+    if nothing_to_show(lambda: queries.ces_distribution(ctx, state).empty and queries.silence_daily(ctx, state).empty):
         return no_data()
-    by_channel = queries.ces_by_channel(ctx, state)
-    by_topic = queries.ces_by_topic(ctx, state)
-    trend = queries.ces_trend(ctx, state)
-    bucket = trend["bucket"].iloc[0] if len(trend) else "day"
-    trend_fig = views.band_figure(trend, "period", "ces_mean", "ces_low", "ces_high", f"Mean CES per {bucket}",
-                                  target=views.kpi_targets(ctx.settings).get("ces_mean"), name="CES mean")
-    silence_fig = views.multi_line_figure(
-        silence, "day", {"repeat_contact_rate": "repeat-contact rate", "silence_rate": "silence rate",
-                         "contacts_per_100_customers": "contacts per 100 active customers"},
-        "Silence and repeat contacts per day", pct_columns=("repeat_contact_rate", "silence_rate"))
-    if state.compare:
-        prev = queries.silence_daily(ctx, state.previous())
-        views.add_previous(silence_fig, prev, "day", "repeat_contact_rate", timedelta(days=state.span.days),
-                           "repeat-contact rate, previous period")
-    try:
-        calib = queries.effort_calibration(ctx, state)
-    except Exception:
-        calib = None
-    calib_note = ("Effort model unavailable for this selection: showing observed CES only."
-                  if calib is None or calib.empty else
-                  f"Ridge model on the period's friction counts per customer; cross-validated MAE "
-                  f"{views.fmt_num(calib.attrs.get('cv_mae'), 2)}."
-                  + (f" Observed CES {views.fmt_num(calib.attrs['observed_mean'], 2)}, adjusted for non-response "
-                     f"{views.fmt_num(calib.attrs['adjusted_mean'], 2)}." if calib.attrs.get("adjusted_mean") else ""))
-    rep = queries.repeat_by_topic(ctx, state)
     return [
         html.Div(className="grid2", children=[
-            graph("effort.distribution", views.ces_distribution_figure(dist), "CES distribution"),
-            graph("effort.trend", trend_fig, "CES trend", note="Band: 95 % t-interval."),
+            graph("effort.distribution", lambda: views.ces_distribution_figure(queries.ces_distribution(ctx, state)),
+                  "CES distribution"),
+            graph("effort.trend", lambda: _trend(ctx, state), "CES trend", note="Band: 95 % t-interval."),
         ]),
         html.Div(className="grid2", children=[
-            graph("effort.by_channel", views.ci_bars(by_channel, "channel", "ces_mean", "ces_low", "ces_high",
-                                                     "Mean CES by channel (95 % t-interval)"), "CES by channel"),
-            graph("effort.by_topic", views.ci_bars(by_topic, "topic", "ces_mean", "ces_low", "ces_high",
-                                                   "Mean CES by topic (95 % t-interval)"), "CES by topic"),
+            graph("effort.by_channel", lambda: views.ci_bars(queries.ces_by_channel(ctx, state), "channel", "ces_mean",
+                                                             "ces_low", "ces_high",
+                                                             "Mean CES by channel (95 % t-interval)"),
+                  "CES by channel"),
+            graph("effort.by_topic", lambda: views.ci_bars(queries.ces_by_topic(ctx, state), "topic", "ces_mean",
+                                                           "ces_low", "ces_high", "Mean CES by topic (95 % t-interval)"),
+                  "CES by topic"),
         ]),
-        graph("effort.silence", silence_fig, "Repeat contacts, contacts per 100 customers, silence",
+        graph("effort.silence", lambda: _silence(ctx, state), "Repeat contacts, contacts per 100 customers, silence",
               note="Daily, UTC days (channel and topic filters do not apply to this chart)."),
-        graph("effort.repeat_by_topic", views.ci_bars(rep, "topic", "repeat_contact_rate", "repeat_contact_rate_low",
-                                                      "repeat_contact_rate_high", "Repeat-contact rate by topic",
-                                                      pct=True), "Repeat contacts by topic"),
-        graph("effort.calibration", views.calibration_figure(calib), "Predicted vs answered effort", note=calib_note),
-        table("effort.by_channel", views.table_records(by_channel), title="CES by channel", page_size=10),
+        graph("effort.repeat_by_topic", lambda: views.ci_bars(queries.repeat_by_topic(ctx, state), "topic",
+                                                              "repeat_contact_rate", "repeat_contact_rate_low",
+                                                              "repeat_contact_rate_high", "Repeat-contact rate by topic",
+                                                              pct=True), "Repeat contacts by topic"),
+        graph("effort.calibration", lambda: views.calibration_figure(_calibration(ctx, state)),
+              "Predicted vs answered effort", note=lambda: _calibration_note(ctx, state)),
+        table("effort.by_channel", lambda: views.table_records(queries.ces_by_channel(ctx, state)),
+              title="CES by channel", page_size=10),
     ]
 
 

@@ -1,10 +1,12 @@
 """Incidents (retrospectives): what went wrong, on which channels, what did the customer see?"""
 
+from functools import cache, partial
+
 import dash
 from dash import Input, Output, State, dcc, html, no_update
 
 from seamline import queries, urlstate, views
-from seamline.app import URL, current_ctx, graph, no_data, page, safe, table
+from seamline.app import URL, current_ctx, graph, guarded, no_data, nothing_to_show, page, safe, table
 
 STATUSES = ("open", "investigating", "resolved", "wont_fix")
 
@@ -33,58 +35,70 @@ def _review_form(inc):
     ])
 
 
+def _incident_table(state, rows, inc):
+    records = views.table_records(rows, state.tz, state.show_ids)
+    for rec, rule, mid in zip(records, rows["rule"], rows["message_event_id"]):
+        rec["id"] = f"{rule}|{mid}"
+    selected = [i for i, r in enumerate(records) if inc and r["id"] == f"{inc['rule']}|{inc['message_event_id']}"]
+    return table("incidents.table", records,
+                 columns=["at", "rule", "customer", "channels", "message_event_id", "event_ids", "status", "owner"],
+                 title=f"Incidents ({len(records):,}{'+' if len(records) >= queries.MAX_INCIDENT_ROWS else ''})",
+                 row_selectable="single", filterable=True, table_id="incident-table", selected_rows=selected,
+                 page_size=10)
+
+
+def _timeline_rows(timeline, state):
+    rows = views.table_records(timeline, state.tz)
+    for rec in rows:
+        rec["involved"] = "yes" if rec.get("involved") else ""
+    return rows
+
+
+def _detail(ctx, state, inc):
+    if inc is None:
+        return [html.Div("Select an incident in the table to see the customer's timeline and review it.",
+                         className="hint")]
+    timeline = cache(partial(queries.customer_timeline, ctx, state))  # raw events: one read for chart and table
+    return [
+        html.Div(className="incident-head", children=[
+            html.Strong(inc["rule"]), f" · customer {views.mask_id(inc['customer'], state.show_ids)} · ",
+            views.fmt_time(inc["at"], state.tz), f" ({state.tz}) · channels {', '.join(inc['channels'])}"]),
+        graph("incidents.timeline",
+              lambda: views.timeline_figure(timeline(), state.tz, inc["at"]),
+              "Customer timeline", note="Red: the events of this incident (the conflicting messages); triangles: outbound."),
+        table("incidents.timeline", lambda: _timeline_rows(timeline(), state), title="Timeline events", page_size=12,
+              table_id="timeline-table", highlight='{involved} = "yes"', note="Highlighted rows are the incident's events."),
+        _review_form(inc),
+    ]
+
+
 def render(ctx, state, known):
     rule_picker = html.Div(className="inline-controls", children=[
         html.Label("Rule"),
         dcc.Dropdown(id={"type": "param", "name": "rule"}, value=state.extra.get("rule"), placeholder="all rules",
                      options=[{"label": r, "value": r} for r in known.rules], style={"minWidth": "280px"}),
     ])
-    rows = queries.incident_rows(ctx, state)
-    daily = queries.incidents_daily(ctx, state)
-    by_channel = queries.incidents_by_channel(ctx, state)
-    compare = queries.kpi_table(ctx, state)
-    compare_table = table("incidents.compare", views.table_records(views.kpi_display(compare)),
-        title="Every KPI: this period vs the previous period")
-    if rows.empty:
+    compare_table = table("incidents.compare", lambda: views.table_records(views.kpi_display(
+        queries.kpi_table(ctx, state))), title="Every KPI: this period vs the previous period")
+    # the list reads the review metadata (not cached): read once per view; a failure is not kept
+    rows = cache(partial(queries.incident_rows, ctx, state))
+    if nothing_to_show(lambda: rows().empty):
         return [rule_picker, no_data(), compare_table]
     key = queries.split_incident_key(state.extra.get("incident"))
-    inc = queries.incident(ctx, *key) if key else None
-    records = views.table_records(rows, state.tz, state.show_ids)
-    for rec, rule, mid in zip(records, rows["rule"], rows["message_event_id"]):
-        rec["id"] = f"{rule}|{mid}"
-    selected = [i for i, r in enumerate(records) if inc and r["id"] == f"{inc['rule']}|{inc['message_event_id']}"]
-    detail = [html.Div("Select an incident in the table to see the customer's timeline and review it.",
-                       className="hint")]
-    if inc is not None:
-        timeline = queries.customer_timeline(ctx, state)
-        tl_rows = views.table_records(timeline, state.tz)
-        for rec in tl_rows:
-            rec["involved"] = "yes" if rec.get("involved") else ""
-        detail = [
-            html.Div(className="incident-head", children=[
-                html.Strong(inc["rule"]), f" · customer {views.mask_id(inc['customer'], state.show_ids)} · ",
-                views.fmt_time(inc["at"], state.tz), f" ({state.tz}) · channels {', '.join(inc['channels'])}"]),
-            graph("incidents.timeline", views.timeline_figure(timeline, state.tz, inc["at"]), "Customer timeline",
-                  note="Red: the events of this incident (the conflicting messages); triangles: outbound."),
-            table("incidents.timeline", tl_rows, title="Timeline events", page_size=12,
-                  table_id="timeline-table", highlight='{involved} = "yes"',
-                  note="Highlighted rows are the incident's events."),
-            _review_form(inc),
-        ]
+    inc = cache(lambda: queries.incident(ctx, *key) if key else None)
     return [
         rule_picker,
         html.Div(className="grid2", children=[
-            graph("overview.incidents", views.stacked_bars(daily, "day", "rule", "incidents", "Incidents per day by rule"),
+            graph("overview.incidents", lambda: views.stacked_bars(queries.incidents_daily(ctx, state), "day", "rule",
+                                                                   "incidents", "Incidents per day by rule"),
                   "Incidents over time", name="incidents.daily"),
-            graph("incidents.by_channel", views.stacked_bars(by_channel, "channel", "rule", "incidents",
-                                                             "Incidents by channel"), "Incidents by channel"),
+            graph("incidents.by_channel", lambda: views.stacked_bars(queries.incidents_by_channel(ctx, state),
+                                                                     "channel", "rule", "incidents",
+                                                                     "Incidents by channel"), "Incidents by channel"),
         ]),
-        table("incidents.table", records,
-              columns=["at", "rule", "customer", "channels", "message_event_id", "event_ids", "status", "owner"],
-              title=f"Incidents ({len(records):,}{'+' if len(records) >= queries.MAX_INCIDENT_ROWS else ''})",
-              row_selectable="single", filterable=True, table_id="incident-table", selected_rows=selected,
-              page_size=10),
-        html.Div(id="incident-detail", children=detail),
+        guarded(lambda: _incident_table(state, rows(), inc()), "This table could not be filled", title="Incidents"),
+        html.Div(id="incident-detail", children=guarded(lambda: _detail(ctx, state, inc()),
+                                                        "The selected incident could not be shown")),
         compare_table,
     ]
 

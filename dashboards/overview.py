@@ -4,7 +4,11 @@ import dash
 from dash import dcc, html
 
 from seamline import queries, views
-from seamline.app import graph, no_data, page, table
+from seamline.app import graph, guarded, no_data, nothing_to_show, page, table
+
+HEALTH_STYLES = {'{health} = "failed"': {"backgroundColor": "#ffe3e3", "fontWeight": "600"},
+                 '{health} = "warning"': {"backgroundColor": "#fff3bf"},
+                 '{health} = "running"': {"backgroundColor": "#e7f5ff"}}
 
 
 def _tile(row, kpi, daily):
@@ -30,38 +34,55 @@ def _tile(row, kpi, daily):
     ])
 
 
-def render(ctx, state, known):
+def _tiles(ctx, state):
     kpis = queries.kpi_table(ctx, state)
-    if not views.kpi_has_data(kpis):
-        return no_data()
     daily = queries.daily_kpis(ctx, state)
-    curves = queries.retention_curve_points(ctx, state)
-    summary = queries.retention_summary(ctx, state)
-    p = summary["logrank_p"].iloc[0] if len(summary) else None
     rows = kpis.set_index("kpi")
     if views.is_missing(rows.loc["retention_90", "value"]):
         # the period's own cohort has no 90-day follow-up yet: show all cohorts
-        rows = views.retention_fallback(rows, summary, views.kpi_targets(ctx.settings).get("retention_90"))
-    tiles = [_tile(rows.loc[k.key], k, daily) for k in views.KPIS]
-    inc = queries.incidents_daily(ctx, state)
+        rows = views.retention_fallback(rows, queries.retention_summary(ctx, state),
+                                        views.kpi_targets(ctx.settings).get("retention_90"))
+    return html.Div(className="tiles", children=[_tile(rows.loc[k.key], k, daily) for k in views.KPIS])
+
+
+def _retention(ctx, state):
+    summary = queries.retention_summary(ctx, state)
+    p = summary["logrank_p"].iloc[0] if len(summary) else None
+    return views.retention_figure(queries.retention_curve_points(ctx, state), p, "Retention by segment")
+
+
+def _as_of(ctx, state):
     as_of = ctx.md.data_as_of()
-    jobs = queries.job_health(ctx, state)
+    return html.Div(className="as-of", children=[
+        html.Strong("Data as of: "),
+        html.Span(views.fmt_time(as_of, state.tz) + f" ({state.tz})" if as_of else "no successful job run yet"),
+    ])
+
+
+def _jobs(ctx, state):
+    from seamline.jobs import JOBS
+
+    return views.table_records(views.job_health(ctx.md.runs(limit=2000), JOBS), state.tz)
+
+
+def render(ctx, state, known):
+    if nothing_to_show(lambda: not views.kpi_has_data(queries.kpi_table(ctx, state))):
+        return no_data()
     return [
-        html.Div(className="as-of", children=[
-            html.Strong("Data as of: "),
-            html.Span(views.fmt_time(as_of, state.tz) + f" ({state.tz})" if as_of else "no successful job run yet"),
-        ]),
-        html.Div(className="tiles", children=tiles),
+        guarded(lambda: _as_of(ctx, state)),
+        guarded(lambda: _tiles(ctx, state), "The KPI tiles could not be computed", title="KPIs"),
         html.Div(className="grid2", children=[
-            graph("retention.curves", views.retention_figure(curves, p, "Retention by segment"),
-                  "Retention: seamless vs frictioned customers",
+            graph("retention.curves", lambda: _retention(ctx, state), "Retention: seamless vs frictioned customers",
                   note="Kaplan–Meier from the 30-day landmark, all cohorts; shaded: 95 % intervals."),
-            graph("overview.incidents", views.stacked_bars(inc, "day", "rule", "incidents", "Incidents per day"),
+            graph("overview.incidents", lambda: views.stacked_bars(queries.incidents_daily(ctx, state), "day", "rule",
+                                                                   "incidents", "Incidents per day"),
                   "Conflicting-message incidents"),
         ]),
-        table("overview.kpis", views.table_records(views.kpi_display(kpis)),
+        table("overview.kpis", lambda: views.table_records(views.kpi_display(queries.kpi_table(ctx, state))),
               title="This period vs the previous period"),
-        table("overview.jobs", views.table_records(jobs, state.tz), title="Job health"),
+        table("overview.jobs", lambda: _jobs(ctx, state), title="Job health", styles=HEALTH_STYLES,
+              note="Health is the latest run that finished: failed (red), interrupted (amber: the next run redoes "
+                   "it) or ok. A skipped run (the job was already running) changes nothing."),
     ]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable, Iterable
@@ -35,7 +36,6 @@ PAGES = (("/", "Overview"), ("/journeys", "Journeys"), ("/freshness", "Freshness
 # Dash pages' own location: writing its search re-renders the page from the URL
 URL = "_pages_location"
 GLOBAL_KEYS = ("period", "from", "to", "compare", "channel", "source", "topic", "tz", "ids")
-FRIENDLY_ERROR = "Something went wrong while preparing this view. The error was logged; try another selection."
 
 
 def dashboards_dir() -> str:
@@ -116,13 +116,62 @@ def no_data(message: str = views.NO_DATA) -> html.Div:
     return html.Div(className="no-data", children=message)
 
 
-def error_block() -> html.Div:
-    return html.Div(className="error-message", children=FRIENDLY_ERROR)
+# --------------------------------------------------------------------------
+# Failures shown in place
+# --------------------------------------------------------------------------
+# A page is built from cards; a card whose query or figure raises shows what
+# failed where it would have been, and the other cards still render.  Cards
+# take a builder (a function of no arguments) instead of a value, so that the
+# query runs inside the card's guard.
+_CH_PREFIX = re.compile(r"^Code: \d+\.\s*(DB::Exception:\s*)?")
+
+
+def one_line(exc: BaseException) -> str:
+    """The gist of an error for a person: its first line, without the
+    engine's code prefix, at most 160 characters."""
+    text = _CH_PREFIX.sub("", (str(exc).strip().splitlines() or [""])[0]).strip()
+    text = text or type(exc).__name__
+    return text if len(text) <= 160 else text[:159] + "…"
+
+
+def failure(message: str, exc: BaseException) -> html.Div:
+    return html.Div(className="error-message", role="alert", children=f"{message}: {one_line(exc)}")
+
+
+def guarded(build: Callable[[], Any], message: str = "This part of the page could not be shown",
+            title: str | None = None) -> Any:
+    """``build()``; if it raises, a card (titled ``title``) saying
+    ``message: <one line>`` in its place.  The error is logged in full."""
+    try:
+        return build()
+    except Exception as exc:
+        log.exception("%s (%s)", message, title or getattr(build, "__name__", "part"))
+        head = [html.Div(className="card-head", children=[html.H3(title)])] if title else []
+        return html.Div(className="card card-failed", children=[*head, failure(message, exc)])
+
+
+def nothing_to_show(check: Callable[[], bool]) -> bool:
+    """A page's "no data for this selection" test.  If the test itself
+    fails, the page goes on: each card then shows its own problem."""
+    try:
+        return bool(check())
+    except Exception:
+        log.exception("no-data check failed")
+        return False
+
+
+def error_block(exc: BaseException) -> html.Div:
+    return failure("This page could not be prepared", exc)
 
 
 def graph(key: str, figure: Any, title: str | None = None, csv: bool = True, height: int | None = None,
-          note: str | None = None, name: str | None = None) -> html.Div:
-    """A chart card with a CSV download of the data behind it (dataset ``key``)."""
+          note: Any = None, name: str | None = None) -> html.Div:
+    """A chart card with a CSV download of the data behind it (dataset ``key``).
+    ``figure`` (and ``note``) may be builders: a failure shows in the card."""
+    if callable(figure) or callable(note):
+        return guarded(lambda: graph(key, figure() if callable(figure) else figure, title, csv, height,
+                                     note() if callable(note) else note, name),
+                       "This chart could not be drawn", title)
     head = [html.H3(title)] if title else []
     if csv:
         head.append(csv_button(key))
@@ -145,12 +194,23 @@ def csv_button(key: str) -> html.Button:
     return html.Button("CSV", id={"type": "csv", "key": key}, className="csv", title="Download the data as CSV")
 
 
-def table(key: str, records: list[dict[str, Any]], columns: list[str] | None = None, title: str | None = None,
+def table(key: str, records: Any, columns: list[str] | None = None, title: str | None = None,
           page_size: int = 15, row_selectable: str | bool = False, filterable: bool = False, table_id: Any = None,
           note: str | None = None, selected_rows: list[int] | None = None,
-          highlight: str | None = None) -> html.Div:
+          highlight: str | None = None, styles: dict[str, dict[str, str]] | None = None) -> html.Div:
+    """A table card with a CSV download (dataset ``key``).  ``records`` may be
+    a builder: a failure shows in the card.  DataTable cells are text (never
+    markdown), so event text shows as typed.  ``highlight`` is a filter query
+    for rows to emphasise; ``styles`` maps more filter queries to styles."""
     from dash import dash_table
 
+    if callable(records):
+        return guarded(lambda: table(key, records(), columns, title, page_size, row_selectable, filterable,
+                                     table_id, note, selected_rows, highlight, styles),
+                       "This table could not be filled", title)
+    conditional = [{"if": {"filter_query": q}, **style} for q, style in (styles or {}).items()]
+    if highlight:
+        conditional.append({"if": {"filter_query": highlight}, "backgroundColor": "#ffe3e3", "fontWeight": "600"})
     cols = columns or (list(records[0].keys()) if records else [])
     head = [html.H3(title)] if title else []
     head.append(csv_button(key))
@@ -166,8 +226,7 @@ def table(key: str, records: list[dict[str, Any]], columns: list[str] | None = N
             style_table={"overflowX": "auto"}, style_cell={"fontFamily": "inherit", "fontSize": 13, "padding": "4px 8px",
                                                           "textAlign": "left", "maxWidth": 320, "whiteSpace": "normal"},
             style_header={"fontWeight": "600", "backgroundColor": "#f1f3f5"},
-            style_data_conditional=([{"if": {"filter_query": highlight}, "backgroundColor": "#ffe3e3",
-                                      "fontWeight": "600"}] if highlight else []))
+            style_data_conditional=conditional)
     return html.Div(className="card", children=[html.Div(className="card-head", children=head), body,
                                                 html.Div(className="note", children=note) if note else None])
 
@@ -177,21 +236,23 @@ def page(render: Callable[[Ctx, State, Known], Any], filters: Iterable[str] = ()
     filters = tuple(filters)
 
     def layout(**query: Any) -> html.Div:
+        # Dash shows "Error loading layout" (and nothing else) when a layout
+        # raises: every failure here becomes a message in the page instead.
         try:
             ctx = current_ctx()
             state, known = state_from(query, ctx)
-        except Exception:
+        except Exception as exc:
             log.exception("cannot prepare page %s", title)
-            return html.Div(className="page", children=[html.H2(title), error_block()])
-        bar = control_bar(state, known, filters)
+            return html.Div(className="page", children=[html.H2(title), error_block(exc)])
+        bar = guarded(lambda: control_bar(state, known, filters), "The controls could not be shown")
         if known.empty:
             body: Any = no_data()
         else:
             try:
                 body = render(ctx, state, known)
-            except Exception:
+            except Exception as exc:
                 log.exception("page %s failed for %r", title, query)
-                body = error_block()
+                body = error_block(exc)
         return html.Div(className="page", children=[html.H2(title), bar, html.Div(className="page-body", children=body)])
 
     return layout
@@ -303,16 +364,24 @@ def _register_shared_callbacks(app: dash.Dash) -> None:
         trig = dash.ctx.triggered_id
         if not isinstance(trig, dict) or not any(c for c in clicks or [] if c):
             return no_update
-        key = trig.get("key")
-        if key not in queries.DATASETS:
-            return no_update
-        ctx = current_ctx()
-        state, _ = state_from(urlstate.parse_search(search), ctx)
-        frame = queries.get_dataset(key, ctx, state)
-        if "customer" in frame and not state.show_ids:
-            frame = frame.assign(customer=[views.mask_id(c) for c in frame["customer"]])
-        name = f"seamline-{key.replace('.', '-')}-{state.date_from}-{state.date_to}.csv"
-        return dcc.send_data_frame(frame.to_csv, name, index=False)
+        return csv_download(current_ctx(), trig.get("key"), search) or no_update
+
+
+def csv_download(ctx: Ctx, key: Any, search: str | None) -> dict[str, Any] | None:
+    """The CSV download of dataset ``key`` for the view in ``search`` (the
+    ``dcc.Download`` data), or None for an unknown key.  The one way the
+    dashboard writes CSV: identifiers masked unless shown, and every text
+    cell neutralised against formula injection (``safe_output.csv_text``)."""
+    from seamline.safe_output import csv_text
+
+    if key not in queries.DATASETS:
+        return None
+    state, _ = state_from(urlstate.parse_search(search), ctx)
+    frame = queries.get_dataset(key, ctx, state)
+    if "customer" in frame and not state.show_ids:
+        frame = frame.assign(customer=[views.mask_id(c) for c in frame["customer"]])
+    name = f"seamline-{key.replace('.', '-')}-{state.date_from}-{state.date_to}.csv"
+    return dcc.send_string(csv_text(frame), name, type="text/csv")
 
 
 def _add_health_route(app: dash.Dash) -> None:
@@ -327,7 +396,8 @@ def _add_health_route(app: dash.Dash) -> None:
         except Exception as exc:
             log.warning("healthz: warehouse: %s", exc)
         try:
-            out["jobs"] = {job: (e.get("last") or {}).get("status") for job, e in ctx.md.last_runs().items()}
+            health = views.job_health(ctx.md.runs(limit=2000))
+            out["jobs"] = dict(zip(health["job"], health["health"]))
             out["metadata"] = "ok"
         except Exception as exc:
             log.warning("healthz: metadata: %s", exc)

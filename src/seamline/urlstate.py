@@ -6,6 +6,7 @@ can be shared as a link.  Known filter values come from the rollups.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -29,6 +30,7 @@ TIMEZONES = ("UTC", "Europe/London", "Europe/Berlin", "America/New_York", "Ameri
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRUE = {"1", "true", "yes", "on"}
 FAR_PAST = datetime(1970, 1, 2, tzinfo=timezone.utc)
+log = logging.getLogger("seamline.dashboard")
 
 
 # --------------------------------------------------------------------------
@@ -75,18 +77,39 @@ def known_values(wh: "Warehouse", settings: "Settings", fresh: bool = False) -> 
     first_at = eod = None
     if bounds and bounds[0][2]:
         first_at, eod = _utc(bounds[0][0]), _utc(bounds[0][1])
-    channels = [r[0] for r in wh.rows(
+    failed: list[str] = []
+
+    def values(sql: str, what: str) -> list[str]:
+        # a filter's choices are a convenience: a rollup that cannot be read
+        # leaves its filter empty (its cards say what failed), not the page
+        try:
+            return [r[0] for r in wh.rows(sql)]
+        except Exception:
+            log.exception("known %s unavailable", what)
+            failed.append(what)
+            return []
+
+    channels = values(
         "SELECT DISTINCT channel FROM freshness_hourly UNION DISTINCT SELECT DISTINCT from_channel FROM transitions "
-        "UNION DISTINCT SELECT DISTINCT to_channel FROM transitions")]
-    sources = [r[0] for r in wh.rows("SELECT DISTINCT source FROM freshness_source_hourly")]
-    topics = [r[0] for r in wh.rows(
-        "SELECT DISTINCT topic FROM contacts UNION DISTINCT SELECT DISTINCT topic FROM surveys")]
-    rules = {r.name for r in settings.active_rules()} | {r[0] for r in wh.rows("SELECT DISTINCT rule FROM incidents")}
+        "UNION DISTINCT SELECT DISTINCT to_channel FROM transitions", "channels")
+    sources = values("SELECT DISTINCT source FROM freshness_source_hourly", "sources")
+    topics = values("SELECT DISTINCT topic FROM contacts UNION DISTINCT SELECT DISTINCT topic FROM surveys", "topics")
+    rules = {r.name for r in settings.active_rules()} | set(values("SELECT DISTINCT rule FROM incidents", "rules"))
     known = Known(tuple(sorted(c for c in channels if c)), tuple(sorted(s for s in sources if s)),
-                  tuple(sorted(t for t in topics if t)), tuple(sorted(rules)), first_at, eod)
-    with _known_lock:
-        _known_cache[key] = (now, known)
+                  tuple(sorted(t for t in topics if t)), tuple(sorted(rules)), _clamp(first_at), _clamp(eod))
+    if not failed:  # a partial answer is not kept: the next view asks again
+        with _known_lock:
+            _known_cache[key] = (now, known)
     return known
+
+
+# the last instant whose following day is still a date (9999-12-31 + 1 day overflows)
+LATEST = datetime(MAX_YEAR, 12, 30, tzinfo=timezone.utc)
+
+
+def _clamp(value: datetime | None) -> datetime | None:
+    """A data bound the period arithmetic can use: at most ``LATEST``."""
+    return None if value is None else min(value, LATEST)
 
 
 def clear_known() -> None:
@@ -190,7 +213,7 @@ def valid_timezone(name: str | None, default: str = "UTC") -> str:
 
 def anchor_day(known: Known) -> date:
     """The day after the end of data (presets count back from it); today when empty."""
-    eod = known.end_of_data or datetime.now(timezone.utc)
+    eod = _clamp(known.end_of_data) or datetime.now(timezone.utc)
     return eod.date() + timedelta(days=1)
 
 

@@ -1,7 +1,9 @@
 """Pure view functions: data frames (from ``seamline.queries``) → plotly
 figures and table rows.  No Dash, no warehouse: tested without a browser.
 
-Every figure builder returns the "no data" figure for an empty frame.
+Every figure builder returns the "no data" figure for an empty frame, and is
+decorated with ``plain_inputs``: the text of the frames it draws (channels,
+sources, topics, attrs — event data) is escaped, so Plotly shows it as text.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+from seamline.safe_output import clip, plain_inputs
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -122,6 +126,54 @@ def table_records(df: "pd.DataFrame", tz: str = "UTC", show_ids: bool = False,
             row[str(k)] = v
         out.append(row)
     return out
+
+
+# --------------------------------------------------------------------------
+# Job health
+# --------------------------------------------------------------------------
+# A run that ended decides a job's health.  ``skipped`` did nothing (another
+# live run held the job, or a dependency failed and shows its own health) and
+# ``running`` has not ended: neither says whether the rollup is right.
+DECISIVE = ("success", "failed", "interrupted")
+HEALTH = {"success": "ok", "failed": "failed", "interrupted": "warning"}
+HEALTH_COLUMNS = ["job", "health", "status", "started_at", "finished_at", "rows", "last_success", "running_since",
+                  "error"]
+
+
+def job_health(runs: Iterable[Mapping[str, Any]], jobs: Iterable[str] = ()) -> "pd.DataFrame":
+    """One row per job from its runs (``Metadata.runs``, any order): health
+    from the latest success / failure / interruption — ``ok``, ``failed``, or
+    ``warning`` for an interrupted run (the next run redoes it); ``running``
+    or ``not run yet`` before any run has ended.  ``running_since`` shows a
+    run in progress; ``jobs`` adds jobs that never ran."""
+    import pandas as pd
+
+    decisive: dict[str, Mapping[str, Any]] = {}
+    success: dict[str, Mapping[str, Any]] = {}
+    running: dict[str, Mapping[str, Any]] = {}
+    names = set(jobs)
+    for r in sorted(runs, key=lambda r: r.get("id") or 0):
+        job = r["job"]
+        names.add(job)
+        status = r.get("status")
+        if status in DECISIVE:
+            decisive[job] = r
+            running.pop(job, None)  # a run that ended after it started
+        if status == "success":
+            success[job] = r
+        if status == "running":
+            running[job] = r
+    rows = []
+    for job in sorted(names):
+        last, ok, now = decisive.get(job, {}), success.get(job, {}), running.get(job, {})
+        status = last.get("status")
+        health = HEALTH.get(status) or ("running" if now else "not run yet")
+        error = last.get("error") if status in ("failed", "interrupted") else None
+        rows.append({"job": job, "health": health, "status": status, "started_at": last.get("started_at"),
+                     "finished_at": last.get("finished_at"), "rows": last.get("rows"),
+                     "last_success": ok.get("finished_at"), "running_since": now.get("started_at"),
+                     "error": (error or "").split("\n")[0][:200]})
+    return pd.DataFrame(rows, columns=HEALTH_COLUMNS)
 
 
 # --------------------------------------------------------------------------
@@ -310,6 +362,7 @@ def is_no_data(fig: "go.Figure") -> bool:
     return not fig.data and any(a.text == NO_DATA for a in fig.layout.annotations)
 
 
+@plain_inputs
 def sparkline(df: "pd.DataFrame", column: str, kind: str = "pct") -> "go.Figure":
     import plotly.graph_objects as go
 
@@ -322,6 +375,7 @@ def sparkline(df: "pd.DataFrame", column: str, kind: str = "pct") -> "go.Figure"
     return fig
 
 
+@plain_inputs
 def band_figure(df: "pd.DataFrame", x: str, y: str, low: str | None = None, high: str | None = None,
                 title: str = "", target: float | None = None, pct: bool = False, name: str | None = None,
                 ytitle: str = "") -> "go.Figure":
@@ -344,6 +398,7 @@ def band_figure(df: "pd.DataFrame", x: str, y: str, low: str | None = None, high
     return fig
 
 
+@plain_inputs
 def add_previous(fig: "go.Figure", prev: "pd.DataFrame", x: str, y: str, shift: Any,
                  name: str = "previous period") -> "go.Figure":
     """Overlay the previous period's series, shifted onto the current one."""
@@ -358,6 +413,7 @@ def add_previous(fig: "go.Figure", prev: "pd.DataFrame", x: str, y: str, shift: 
     return fig
 
 
+@plain_inputs
 def multi_line_figure(df: "pd.DataFrame", x: str, columns: Mapping[str, str], title: str = "",
                       pct_columns: Iterable[str] = ()) -> "go.Figure":
     """Several series; percentage series on the left axis, others on the right."""
@@ -378,6 +434,7 @@ def multi_line_figure(df: "pd.DataFrame", x: str, columns: Mapping[str, str], ti
     return fig
 
 
+@plain_inputs
 def retention_figure(points: "pd.DataFrame", logrank_p: float | None = None, title: str = "") -> "go.Figure":
     import plotly.graph_objects as go
 
@@ -402,6 +459,7 @@ def retention_figure(points: "pd.DataFrame", logrank_p: float | None = None, tit
     return fig
 
 
+@plain_inputs
 def stacked_bars(df: "pd.DataFrame", x: str, color: str, y: str, title: str = "", horizontal: bool = False) -> "go.Figure":
     import plotly.graph_objects as go
 
@@ -414,6 +472,7 @@ def stacked_bars(df: "pd.DataFrame", x: str, color: str, y: str, title: str = ""
     return fig
 
 
+@plain_inputs
 def heatmap_figure(pairs: "pd.DataFrame", title: str = "Continuity by channel pair (from → to)") -> "go.Figure":
     import plotly.graph_objects as go
 
@@ -440,6 +499,7 @@ def heatmap_figure(pairs: "pd.DataFrame", title: str = "Continuity by channel pa
     return fig
 
 
+@plain_inputs
 def sankey_figure(pairs: "pd.DataFrame", title: str = "Transitions between channels") -> "go.Figure":
     import plotly.graph_objects as go
 
@@ -461,6 +521,7 @@ def sankey_figure(pairs: "pd.DataFrame", title: str = "Transitions between chann
     return fig
 
 
+@plain_inputs
 def friction_figure(pairs: "pd.DataFrame", title: str = "Friction mix by destination channel") -> "go.Figure":
     import plotly.graph_objects as go
 
@@ -488,6 +549,7 @@ def worst_pairs(pairs: "pd.DataFrame", min_n: int = 20, limit: int = 10) -> "pd.
     return big.sort_values(["rate_high", "rate"]).head(limit)[cols].reset_index(drop=True)
 
 
+@plain_inputs
 def freshness_figure(series: "pd.DataFrame", quantile: str = "p95", target: float | None = None,
                      regressions: Iterable[Mapping[str, Any]] = (), annotations: Iterable[Mapping[str, Any]] = (),
                      tz: str = "UTC", start: datetime | None = None, end: datetime | None = None) -> "go.Figure":
@@ -520,12 +582,13 @@ def freshness_figure(series: "pd.DataFrame", quantile: str = "p95", target: floa
         if inside(a.get("at")):
             x = to_local(a["at"], tz)
             fig.add_vline(x=x, line=dict(color="#6d597a", dash="dash"))
-            fig.add_annotation(x=x, y=0.92, yref="paper", text=str(a.get("text", ""))[:40], showarrow=False,
+            fig.add_annotation(x=x, y=0.92, yref="paper", text=clip(str(a.get("text", "")), 40), showarrow=False,
                                font=dict(color="#6d597a", size=10), yanchor="bottom")
     fig.update_yaxes(title="lag (s)", type="log")
     return fig
 
 
+@plain_inputs
 def ci_bars(df: "pd.DataFrame", x: str, y: str, low: str, high: str, title: str = "", pct: bool = False,
             target: float | None = None, horizontal: bool = False) -> "go.Figure":
     import plotly.graph_objects as go
@@ -548,6 +611,7 @@ def ci_bars(df: "pd.DataFrame", x: str, y: str, low: str, high: str, title: str 
     return fig
 
 
+@plain_inputs
 def lagdist_figure(df: "pd.DataFrame", title: str = "Lag distribution before vs after the onset") -> "go.Figure":
     import plotly.graph_objects as go
 
@@ -566,6 +630,7 @@ def lagdist_figure(df: "pd.DataFrame", title: str = "Lag distribution before vs 
     return fig
 
 
+@plain_inputs
 def ces_distribution_figure(df: "pd.DataFrame") -> "go.Figure":
     import plotly.graph_objects as go
 
@@ -580,6 +645,7 @@ def ces_distribution_figure(df: "pd.DataFrame") -> "go.Figure":
     return fig
 
 
+@plain_inputs
 def calibration_figure(df: "pd.DataFrame") -> "go.Figure":
     import plotly.graph_objects as go
 
@@ -596,6 +662,7 @@ def calibration_figure(df: "pd.DataFrame") -> "go.Figure":
     return fig
 
 
+@plain_inputs
 def timeline_figure(df: "pd.DataFrame", tz: str = "UTC", at: datetime | None = None) -> "go.Figure":
     """A customer's events across channels; the incident's events highlighted."""
     import plotly.graph_objects as go
