@@ -31,7 +31,7 @@ PALETTE = ["#264653", "#2a9d8f", "#e9c46a", "#f4a261", "#e76f51", "#577590", "#8
 # Formatting
 # --------------------------------------------------------------------------
 def is_missing(value: Any) -> bool:
-    if value is None:
+    if value is None or type(value).__name__ == "NaTType":  # NaT: a missing time in a datetime column
         return True
     try:
         return isinstance(value, float) and math.isnan(value)
