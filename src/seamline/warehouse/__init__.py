@@ -92,6 +92,51 @@ _pools: dict[tuple[str, str], "_Pool"] = {}
 _pools_lock = threading.Lock()
 
 
+_quiet_lock = threading.Lock()
+
+
+@contextmanager
+def _quiet_open(engine: bool, noise: list[str]) -> Iterator[None]:
+    """Open a client without the driver's own output: clickhouse-connect logs
+    a warning before it raises, and chDB writes its errors (``Code: 76 …
+    Cannot lock file``) straight to file descriptor 2.  Both are collected in
+    ``noise``; when the open succeeds, whatever reached fd 2 meanwhile (other
+    threads' lines too) is written back."""
+    import logging
+    import tempfile
+
+    driver_log = logging.getLogger("clickhouse_connect")
+    with _quiet_lock:  # one redirect at a time: fd 2 and the logger are process-wide
+        collect = logging.Handler(logging.DEBUG)
+        collect.emit = lambda record: noise.append(record.getMessage() + "\n")  # type: ignore[method-assign]
+        propagate = driver_log.propagate
+        driver_log.addHandler(collect)
+        driver_log.propagate = False
+        saved = tmp = None
+        if engine:
+            sys.stderr.flush()
+            tmp = tempfile.TemporaryFile()
+            saved = os.dup(2)
+            os.dup2(tmp.fileno(), 2)
+        ok = False
+        try:
+            yield
+            ok = True
+        finally:
+            driver_log.removeHandler(collect)
+            driver_log.propagate = propagate
+            if tmp is not None and saved is not None:
+                os.dup2(saved, 2)
+                os.close(saved)
+                tmp.seek(0)
+                captured = tmp.read()
+                tmp.close()
+                if ok and captured:
+                    os.write(2, captured)
+                elif captured:
+                    noise.append(captured.decode("utf-8", "replace"))
+
+
 class _Pool:
     def __init__(self, dsn: str, database: str, size: int = 4):
         self.dsn, self.database, self.size = dsn, database, size
@@ -106,21 +151,28 @@ class _Pool:
         kwargs: dict[str, Any] = {"dsn": self.dsn, "settings": dict(CLIENT_SETTINGS)}
         if database:
             kwargs["database"] = database
+        noise: list[str] = []
         try:
-            client = clickhouse_connect.get_client(**kwargs)
+            with _quiet_open(self.dsn.startswith("chdb:"), noise):
+                client = clickhouse_connect.get_client(**kwargs)
             for key, value in OPTIONAL_SETTINGS.items():
                 if key in getattr(client, "server_settings", {}):
                     client.set_client_setting(key, value)
             return client
-        except Exception as exc:  # turn chDB's lock error into something useful
+        except Exception as exc:  # one line for the user; the engine's own text only with SEAMLINE_DEBUG=1
             text = str(exc)
-            if self.dsn.startswith("chdb:") and ("EmbeddedServer" in text or "BAD_ARGUMENTS" in text):
+            if os.environ.get("SEAMLINE_DEBUG") and noise:
+                sys.stderr.write("".join(noise))
+            if self.dsn.startswith("chdb:") and ("EmbeddedServer" in text or "BAD_ARGUMENTS" in text
+                                                  or any("Cannot lock file" in n for n in noise)):
                 path = self.dsn.removeprefix("chdb://")
                 raise WarehouseError(
                     f"another Seamline process is using the embedded warehouse at {path} "
                     "(chDB allows one process per data directory): stop it, or set SEAMLINE_DATA_DIR"
                 ) from None
-            raise WarehouseError(f"cannot connect to the warehouse {redact(self.dsn)}: {text.splitlines()[0] if text else exc!r}") from None
+            cause = re.search(r"\[Errno -?\d+\] ([^\"')\]]+)", text)
+            detail = cause.group(1).strip().rstrip(".") if cause else (text.splitlines()[0][:300] if text else repr(exc))
+            raise WarehouseError(f"cannot connect to the warehouse {redact(self.dsn)}: {detail}") from None
 
     def acquire(self) -> Any:
         self._sem.acquire()
