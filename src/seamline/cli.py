@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date, datetime, timezone
 from typing import Any, Callable
@@ -55,6 +56,37 @@ def parse_date(text: str) -> datetime:
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date or RFC 3339 time: {text!r}") from None
+
+
+class InputPath(str):
+    """An absolute path that remembers how the user wrote it (``given``)."""
+
+    given: str
+
+
+def input_path(text: str) -> str:
+    """A file argument: relative to the client's directory when the running
+    server executes the command for it (``seamline.remote``), else as given."""
+    from seamline.remote import request_cwd
+
+    base = request_cwd()
+    if not base:
+        return text
+    path = InputPath(os.path.normpath(os.path.join(base, text)))
+    path.given = text
+    return path
+
+
+def _as_given(paths: list[str]) -> Callable[[str], str]:
+    """Show the paths in a message as the user wrote them (a command the server runs sees absolute ones)."""
+    pairs = [(str(p), p.given) for p in paths if isinstance(p, InputPath) and p.given != str(p)]
+    pairs.sort(key=lambda pair: -len(pair[0]))
+
+    def shown(text: str) -> str:
+        for full, given in pairs:
+            text = text.replace(full, given)
+        return text
+    return shown
 
 
 def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
@@ -137,8 +169,11 @@ def cmd_load(ctx: Context, args) -> int:
     warnings: list[str] = []
     reports = load_paths(ctx.wh, args.paths, ctx.settings.hash_salt, ctx.settings.load_batch_rows,
                          progress=None if not args.json else False, warn=warnings.append)
+    shown = _as_given(args.paths)
+    for r in reports:
+        r.file, r.error = shown(r.file), r.error and shown(r.error)
     for w in warnings:
-        print(f"seamline: warning: {w}", file=sys.stderr)
+        print(f"seamline: warning: {shown(w)}", file=sys.stderr)
     total = {k: sum(getattr(r, k) for r in reports) for k in ("read", "loaded", "duplicates", "quarantined")}
     errors = [r.error for r in reports if r.error]
     if args.json:
@@ -315,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_sample)
 
     s = sub.add_parser("load", help="load event files (JSON Lines, CSV, Parquet; .gz ok)")
-    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("paths", nargs="+", metavar="PATH", type=input_path)
     s.add_argument("--json", action="store_true", help="print the counts as JSON")
     s.add_argument("--strict", action="store_true", help="exit 3 when any row was quarantined")
     s.set_defaults(fn=cmd_load)
@@ -377,13 +412,65 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+# Handing commands to a running server (seamline.remote) ------------------------
+# `sample` needs no warehouse; `serve`, `demo` and `scheduler` would be a second
+# server.  Every other command runs in the server when one holds the data dir.
+LOCAL_COMMANDS = {"sample"}
+SERVER_COMMANDS = {"serve", "demo", "scheduler"}
+# Commands that only read run at once in the server; the others one at a time.
+READ_ONLY_COMMANDS = {("quarantine",), ("metrics",), ("incidents",), ("regressions",), ("jobs", "status")}
+
+
+def runs_exclusively(argv: list[str]) -> bool:
+    return tuple(argv[:1]) not in READ_ONLY_COMMANDS and tuple(argv[:2]) not in READ_ONLY_COMMANDS
+
+
+def _hand_over(args, argv: list[str], settings) -> int | None:
+    """The exit code of ``argv`` run by the server holding this data dir, or
+    None when no server holds it (the command runs here)."""
+    if args.command in LOCAL_COMMANDS or not settings.is_embedded:
+        return None
+    from seamline import remote
+
+    server = remote.find_server(settings)
+    if server is None:
+        return None
+    where = f"a Seamline server ({server.describe()}) is running on {settings.data_path}"
+    if args.command == "scheduler":
+        raise CliError(f"{where} and " + ("already runs the scheduler" if server.scheduler else
+                       "holds the warehouse: restart it without --no-scheduler to run the scheduler"))
+    if args.command in SERVER_COMMANDS:
+        raise CliError(f"{where}: stop it first, or use another SEAMLINE_DATA_DIR")
+    return remote.run_remote(server, argv, settings)
+
+
+def _one_line_errors() -> tuple[type[BaseException], ...]:
+    """Errors shown as one line (imported late: ConfigError may not exist yet)."""
+    import seamline.config
+    from seamline.load import LoadError
+    from seamline.remote import RemoteError
+
+    return tuple(t for t in (LoadError, RemoteError, getattr(seamline.config, "ConfigError", None)) if t)
+
+
+def main(argv: list[str] | None = None, settings=None) -> int:
+    """Run one command line.  ``settings`` is given by the running server for
+    a command it executes on a client's behalf (then it is never handed over)."""
+    argv = sys.argv[1:] if argv is None else [os.fspath(a) for a in argv]
     parser = build_parser()
     args = parser.parse_args(argv)
+    from seamline.remote import getenv
     from seamline.warehouse import WarehouseError
 
     try:
-        ctx = Context()
+        if settings is None:
+            from seamline.config import Settings
+
+            settings = Settings()
+            handed = _hand_over(args, argv, settings)
+            if handed is not None:
+                return handed
+        ctx = Context(settings)
         return args.fn(ctx, args)
     except (CliError, WarehouseError) as exc:
         print(f"seamline: {exc}", file=sys.stderr)
@@ -391,12 +478,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # never a traceback for a user; the detail is one line
-        from seamline.load import LoadError
-
-        if isinstance(exc, LoadError):
-            print(f"seamline: {exc}", file=sys.stderr)
+        if isinstance(exc, _one_line_errors()):
+            print("seamline: " + "; ".join(line.strip() for line in str(exc).splitlines() if line.strip()),
+                  file=sys.stderr)
             return EXIT_ERROR
-        if __import__("os").environ.get("SEAMLINE_DEBUG"):
+        if getenv("SEAMLINE_DEBUG"):
             raise
         print(f"seamline: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
               "(set SEAMLINE_DEBUG=1 for the traceback)", file=sys.stderr)

@@ -6,6 +6,11 @@ thread on a free port.  The dashboard listens on loopback by default; a
 non-loopback host is refused unless HTTP basic auth (``auth_password``) or a
 bearer token (``auth_token``) is configured, and then every request must
 carry it (``/healthz`` stays open for load balancers).
+
+With the embedded warehouse the server also takes CLI commands for its data
+directory (``seamline.remote.CommandServer``: its own loopback port, whatever
+host the dashboard listens on, so a long ``jobs run`` never holds one of the
+dashboard's threads).
 """
 
 from __future__ import annotations
@@ -82,7 +87,7 @@ class DashboardServer:
     """A waitress server around the Dash app (and optionally the scheduler)."""
 
     def __init__(self, settings: "Settings", host: str = "127.0.0.1", port: int = 8050, scheduler: bool = True,
-                 threads: int = 8):
+                 threads: int = 8, cli_api: bool = True):
         from waitress.server import create_server
 
         from seamline.app import create_app
@@ -108,6 +113,13 @@ class DashboardServer:
         threading.Thread(target=_warm_up, name="seamline-warmup", daemon=True).start()
         self._warm_thread = threading.Thread(target=self._keep_warm, name="seamline-keep-warm", daemon=True)
         self._warm_thread.start()
+        self.cli_api = None
+        if cli_api and settings.is_embedded:  # a ClickHouse server takes every process itself
+            from seamline.cli import main, runs_exclusively
+            from seamline.remote import CommandServer
+
+            self.cli_api = CommandServer(settings, main, runs_exclusively, dashboard=self.url,
+                                         scheduler=self.scheduler is not None)
 
     def _keep_warm(self) -> None:
         """Recompute the default views whenever the data changes (a job run
@@ -144,6 +156,11 @@ class DashboardServer:
         if self._closed.is_set():
             return
         self._closed.set()
+        if self.cli_api is not None:
+            try:
+                self.cli_api.close()
+            except Exception:
+                log.exception("closing the CLI API failed")
         if self.scheduler is not None:
             try:
                 self.scheduler.shutdown(wait=False)
@@ -167,13 +184,27 @@ def _warm_up() -> None:
         pass
 
 
-def make_server(settings: "Settings", host: str = "127.0.0.1", port: int = 0, scheduler: bool = True) -> DashboardServer:
-    return DashboardServer(settings, host, port, scheduler)
+def make_server(settings: "Settings", host: str = "127.0.0.1", port: int = 0, scheduler: bool = True,
+                cli_api: bool = True) -> DashboardServer:
+    return DashboardServer(settings, host, port, scheduler, cli_api=cli_api)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (systemd, docker stop, kill) stops the server like Ctrl-C: the
+    scheduler is shut down and serve.json / serve.token are removed."""
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
 
 
 def serve(settings: "Settings", host: str = "127.0.0.1", port: int = 8050, scheduler: bool = True) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = make_server(settings, host, port, scheduler)
+    _stop_on_sigterm()
     print(f"Seamline dashboard on {server.url} (scheduler {'on' if scheduler else 'off'}); Ctrl-C to stop", flush=True)
     try:
         server.run()
