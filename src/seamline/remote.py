@@ -401,8 +401,9 @@ class CommandServer:
 
     def settings_for(self, payload: dict[str, Any]) -> "Settings":
         """The server's own settings when the client's are the same, else the
-        client's rebuilt (same engine path: it was found through it)."""
-        if payload == self._payload:
+        client's rebuilt (same engine path: it was found through it); none
+        given means the server's."""
+        if not payload or payload == self._payload:
             return self.settings
         from seamline.config import Settings
 
