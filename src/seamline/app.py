@@ -52,8 +52,9 @@ def current_ctx() -> Ctx:
 
 def page_params(known: Known) -> dict[str, Callable[[str | None], str | None]]:
     """Page-specific URL parameters, validated (the same set for every page)."""
-    return {"rule": urlstate.member_of(known.rules), "incident": urlstate.token(300),
-            "regression": urlstate.token(80), "q": urlstate.one_of("p50", "p95", "p99"),
+    # incident and regression keys hold event values (event ids, source names)
+    return {"rule": urlstate.member_of(known.rules), "incident": urlstate.text(),
+            "regression": urlstate.text(), "q": urlstate.one_of("p50", "p95", "p99"),
             "cohort": urlstate.one_of("all", "period")}
 
 
@@ -124,12 +125,14 @@ def no_data(message: str = views.NO_DATA) -> html.Div:
 # take a builder (a function of no arguments) instead of a value, so that the
 # query runs inside the card's guard.
 _CH_PREFIX = re.compile(r"^Code: \d+\.\s*(DB::Exception:\s*)?")
+# what ClickHouse appends after the message: guesses and the statement itself
+_CH_TAIL = re.compile(r"\s+(Maybe you meant|In scope|While processing)\b.*$")
 
 
 def one_line(exc: BaseException) -> str:
     """The gist of an error for a person: its first line, without the
-    engine's code prefix, at most 160 characters."""
-    text = _CH_PREFIX.sub("", (str(exc).strip().splitlines() or [""])[0]).strip()
+    engine's code prefix and the statement it quotes, at most 160 characters."""
+    text = _CH_TAIL.sub("", _CH_PREFIX.sub("", (str(exc).strip().splitlines() or [""])[0])).strip()
     text = text or type(exc).__name__
     return text if len(text) <= 160 else text[:159] + "…"
 

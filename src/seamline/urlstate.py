@@ -313,3 +313,10 @@ def token(max_len: int = 200) -> Callable[[str | None], str | None]:
     return lambda v: v if v and pattern.match(v) else None
 
 
+def text(max_len: int = MAX_VALUE_LEN) -> Callable[[str | None], str | None]:
+    """Printable text: a key made of event values (a source name, an event
+    id), which may hold any character.  What it names is checked where it is
+    looked up (among the listed keys, or through bound parameters)."""
+    return lambda v: v if v and len(v) <= max_len and v.isprintable() else None
+
+

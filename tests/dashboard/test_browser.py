@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from conftest import SCREENSHOTS, ServerThread, build_data_dir
+from conftest import BOLD, LINK, SAMPLE, SCREENSHOTS, ServerThread, build_data_dir, close_engines, hostile_sample
 
 pytestmark = pytest.mark.browser
 
@@ -238,3 +238,149 @@ def test_empty_warehouse_shows_no_data_on_every_page(env, empty_dir, page):
         assert_clean(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "empty-incidents.png"), full_page=True)
+
+
+# Output safety and failures in place ----------------------------------------------
+def _warehouse(data_dir):
+    from seamline.config import Settings
+    from seamline.metadata import Metadata
+    from seamline.queries import Ctx
+    from seamline.warehouse import Warehouse
+
+    settings = Settings(data_dir=data_dir)
+    return Ctx(Warehouse.from_settings(settings), settings, Metadata(settings.metadata_dsn))
+
+
+EVIL_LINKS = ("() => [...document.querySelectorAll('a')]"
+              ".filter(a => [...a.attributes].some(x => x.value.includes('evil.example'))).length")
+
+
+@pytest.fixture(scope="module")
+def hostile_dir(tmp_path_factory, env):
+    """The sample with hostile channel, source, topic and attrs values, every
+    job run, a hostile deploy annotation; and a view with an incident and a
+    regression selected."""
+    from datetime import datetime, timezone
+
+    env.stop()  # one engine path per process: no server while this one is built
+    d = tmp_path_factory.mktemp("dash-hostile")
+    build_data_dir(d, hostile_sample(SAMPLE, d / "hostile.jsonl.gz"))
+    from seamline import queries
+
+    ctx = _warehouse(d)
+    try:
+        ctx.md.annotate(datetime(2026, 10, 10, 12, tzinfo=timezone.utc), LINK, source="")
+        rule, mid = ctx.wh.rows("SELECT rule, message_event_id FROM incidents FINAL "
+                                "WHERE rule = 'contradictory_status' ORDER BY at LIMIT 1")[0]
+        regression = queries.regression_key(queries.regressions(ctx)[0])
+    finally:
+        close_engines()
+    return d, (f"?period=custom&from=2026-10-01&to=2026-10-30&incident={quote(f'{rule}|{mid}')}"
+               f"&regression={quote(regression)}")
+
+
+def test_event_text_is_text_in_every_chart_and_table(env, hostile_dir, page):
+    data, query = hostile_dir
+    srv = env.use(data)
+    for path in PAGES:
+        page.console_errors.clear()
+        open_page(page, srv.url + path + query)
+        if path == "/freshness":  # the selected regression's lag distribution is drawn too
+            page.wait_for_selector(graph_sel("freshness.lagdist") + " .main-svg")
+            assert trace_names(page, "freshness.lagdist") == ["before onset", "after onset"]
+        assert page.locator('a[href*="evil.example"]').count() == 0, path
+        # Plotly draws a link as an SVG <a xlink:href>, which [href] does not match
+        assert page.evaluate(EVIL_LINKS) == 0, path
+        assert page.locator(".js-plotly-plot tspan[style*='bold']").count() == 0, path  # <b> drawn
+        assert_clean(page)
+    # shown as the characters typed: a heatmap tick, a legend entry, a table cell
+    open_page(page, srv.url + "/journeys" + query)
+    assert LINK in page.inner_text(graph_sel("journeys.pairs"))
+    open_page(page, srv.url + "/freshness" + query)
+    assert BOLD in page.inner_text(graph_sel("freshness.series"))
+    assert BOLD in page.inner_text("body")
+
+
+def test_csv_download_of_event_attrs_is_neutralised(env, hostile_dir, page):
+    import csv
+    import io
+
+    data, query = hostile_dir
+    srv = env.use(data)
+    open_page(page, srv.url + "/incidents" + query)
+    page.wait_for_selector(graph_sel("incidents.timeline") + " .main-svg")
+    with page.expect_download() as info:
+        page.click("[id='" + json.dumps({"key": "incidents.timeline", "type": "csv"}, separators=(",", ":")) + "']")
+    with open(info.value.path(), encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(io.StringIO(fh.read(), newline="")))
+    header, body = rows[0], rows[1:]
+    cells = [c for row in body for c in row]
+    assert body and all(len(row) == len(header) for row in body)
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    subjects = {row[header.index("subject")] for row in body} - {""}
+    assert subjects and all(s.startswith("'\t") for s in subjects)   # the subjects' tab, neutralised
+    assert any(row[header.index("status")].startswith("'-cmd") for row in body)
+    assert_clean(page)
+
+
+@pytest.fixture(scope="module")
+def broken_dir(tmp_path_factory, sample_events, env):
+    """The sample with the ``surveys`` rollup dropped (every query of it fails),
+    and job runs as a lock and a killed run leave them."""
+    env.stop()  # one engine path per process: no server while this one is built
+    d = tmp_path_factory.mktemp("dash-broken")
+    build_data_dir(d, sample_events)
+    ctx = _warehouse(d)
+    try:
+        ctx.wh.command("DROP TABLE surveys")
+        for job, status in (("freshness", "skipped"), ("freshness", "skipped"), ("retention", "interrupted"),
+                            ("continuity", "failed"), ("continuity", "skipped")):
+            ctx.md.finish_run(ctx.md.start_run(job, full=False), status, error=f"{status} in the test")
+    finally:
+        close_engines()
+    return d
+
+
+def test_a_failing_query_shows_in_its_card_and_the_page_still_works(env, broken_dir, page):
+    srv = env.use(broken_dir)
+    open_page(page, srv.url + "/effort?period=30d")
+    body = page.inner_text(".page-body")
+    assert "Error loading layout" not in page.inner_text("body")
+    # the charts that read other rollups are drawn ...
+    for key in ("effort.silence", "effort.repeat_by_topic"):
+        assert page.locator(graph_sel(key) + " .main-svg").count() >= 1, key
+    # ... and each card of the dropped table says what failed, in place, under its title
+    failed = page.locator(".card-failed")
+    assert failed.count() >= 4
+    card = page.locator(".card-failed", has=page.locator("h3", has_text="CES by channel"))
+    assert "This chart could not be drawn: " in card.first.inner_text()
+    assert "Unknown table expression identifier 'surveys'." in card.first.inner_text()  # one line, no SQL
+    assert "SELECT" not in body
+    assert "This table could not be filled: " in body
+    assert "Traceback" not in body
+    # the controls still work: another period re-renders the page from the URL
+    before = trace_lengths(page, "effort.silence")
+    choose(page, "ctl-period", "Last 7 days")
+    page.wait_for_url("**period=7d**")
+    page.wait_for_function("([sel, n]) => { const g = document.querySelector(sel); "
+                           "return g && g.data && Math.max(...g.data.map(t => (t.x || []).length)) < n }",
+                           arg=[graph_sel("effort.silence"), max(before)])
+    assert page.locator(".card-failed").count() >= 4
+    assert page.console_errors == [], page.console_errors
+
+
+def test_overview_with_a_failing_rollup_keeps_its_other_cards_and_job_health(env, broken_dir, page):
+    srv = env.use(broken_dir)
+    open_page(page, srv.url + "/")
+    assert "Error loading layout" not in page.inner_text("body")
+    assert page.locator(graph_sel("retention.curves") + " .main-svg").count() >= 1
+    assert page.locator(graph_sel("overview.incidents") + " .main-svg").count() >= 1
+    assert "could not be computed: " in page.inner_text(".card-failed >> nth=0")
+    table = page.locator("[id='" + json.dumps({"key": "overview.jobs", "type": "table"}, separators=(",", ":")) + "']")
+    rows = {}
+    for row in table.locator("tr").all()[1:]:
+        cells = row.locator("td").all_inner_texts()
+        rows[cells[0]] = cells[1]
+    # skipped runs are not failures; an interrupted run is a warning
+    assert rows["freshness"] == "ok" and rows["retention"] == "warning" and rows["continuity"] == "failed"
+    assert page.console_errors == [], page.console_errors

@@ -256,3 +256,18 @@ def test_sparkline_and_retention_fallback():
     out = views.retention_fallback(rows, summary, 0.9)
     assert out.loc["retention_90", "value"] == pytest.approx(0.6)
     assert out.loc["retention_90", "value_text"].endswith("(all cohorts)")
+
+
+def test_an_end_of_data_at_the_end_of_the_calendar_does_not_overflow():
+    # 9999-12-31 + 1 day is not a date: the period arithmetic clamps the bound
+    known = Known(first_at=KNOWN.first_at, end_of_data=datetime(9999, 12, 31, 23, tzinfo=timezone.utc))
+    for params in ({}, {"period": "7d", "compare": "1"}, {"from": "2026-09-01"}):
+        s = parse_state(params, known)
+        assert s.start < s.end and s.previous().start < s.start
+
+
+def test_keys_made_of_event_values_accept_any_printable_text():
+    check = urlstate.text()
+    assert check("<b>bold</b>@20261007T14") == "<b>bold</b>@20261007T14"
+    assert check("promo|id with spaces") == "promo|id with spaces"
+    assert check("a\tb") is None and check("x" * 300) is None and check(None) is None
