@@ -261,15 +261,19 @@ def page(render: Callable[[Ctx, State, Known], Any], filters: Iterable[str] = ()
     return layout
 
 
-def safe(default: Any = no_update) -> Callable:
-    """Callbacks never send a traceback to the browser: log and answer ``default``."""
+def safe(default: Any = no_update, explain: Callable[[Exception], Any] | None = None) -> Callable:
+    """Callbacks never send a traceback to the browser: log and answer
+    ``default``, or ``explain(error)`` (outputs that tell the user what
+    failed, in place)."""
     def deco(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
                 return fn(*args, **kwargs)
-            except Exception:
+            except Exception as exc:
                 log.exception("callback %s failed", fn.__name__)
+                if explain is not None:
+                    return explain(exc)
                 return default() if callable(default) else default
         return wrapper
     return deco
@@ -281,6 +285,7 @@ def safe(default: Any = no_update) -> Callable:
 def _shell() -> html.Div:
     return html.Div(className="shell", children=[
         dcc.Download(id="download"),
+        html.Div(id="download-msg", className="download-msg", role="status"),
         html.Header(className="topbar", children=[
             html.Span("Seamline", className="brand"),
             html.Nav(className="nav", children=[
@@ -357,17 +362,17 @@ def _register_shared_callbacks(app: dash.Dash) -> None:
         return [path + suffix for path, _ in PAGES]
 
     @app.callback(
-        Output("download", "data"),
+        Output("download", "data"), Output("download-msg", "children"),
         Input({"type": "csv", "key": ALL}, "n_clicks"),
         DState(URL, "search"), DState(URL, "pathname"),
         prevent_initial_call=True,
     )
-    @safe()
+    @safe(explain=lambda exc: (no_update, failure("The CSV could not be prepared", exc)))
     def download(clicks, search, pathname):
         trig = dash.ctx.triggered_id
         if not isinstance(trig, dict) or not any(c for c in clicks or [] if c):
-            return no_update
-        return csv_download(current_ctx(), trig.get("key"), search) or no_update
+            return no_update, no_update
+        return csv_download(current_ctx(), trig.get("key"), search) or no_update, ""
 
 
 def csv_download(ctx: Ctx, key: Any, search: str | None) -> dict[str, Any] | None:

@@ -384,3 +384,20 @@ def test_overview_with_a_failing_rollup_keeps_its_other_cards_and_job_health(env
     # skipped runs are not failures; an interrupted run is a warning
     assert rows["freshness"] == "ok" and rows["retention"] == "warning" and rows["continuity"] == "failed"
     assert page.console_errors == [], page.console_errors
+
+
+def test_a_failing_download_says_so(env, broken_dir, page):
+    srv = env.use(broken_dir)
+    open_page(page, srv.url + "/incidents?period=90d")
+    wh = srv.server.app.server.config["SEAMLINE_CTX"].wh  # the server's own engine (one per process)
+    wh.command("RENAME TABLE incidents TO incidents_away")  # the table goes after the page was drawn
+    try:
+        page.click("[id='" + json.dumps({"key": "incidents.table", "type": "csv"}, separators=(",", ":")) + "']")
+        page.wait_for_selector("#download-msg .error-message")
+        assert page.inner_text("#download-msg").startswith("The CSV could not be prepared: Unknown table")
+    finally:
+        wh.command("RENAME TABLE incidents_away TO incidents")
+    with page.expect_download():  # and the next download works, without the message
+        page.click("[id='" + json.dumps({"key": "incidents.table", "type": "csv"}, separators=(",", ":")) + "']")
+    page.wait_for_function("() => document.querySelector('#download-msg').innerText === ''")
+    assert page.console_errors == [], page.console_errors
