@@ -141,10 +141,15 @@ def rollback_load(wh: Warehouse, load_id: str) -> None:
     _drop_staging(wh, load_id)
 
 
-def _drop_staging(wh: Warehouse, load_id: str | None = None) -> None:
-    pattern = f"{STAGING_PREFIX}{load_id or ''}%".replace("_", "\\_")
-    for (name,) in wh.rows("SELECT name FROM system.tables WHERE database = currentDatabase() "
-                           "AND name LIKE {p:String}", {"p": pattern}):
+def _staging_tables(wh: Warehouse, load_id: str = "") -> list[str]:
+    """The staging tables of one load, or of every load."""
+    pattern = f"{STAGING_PREFIX}{load_id}%".replace("_", "\\_")
+    return [name for (name,) in wh.rows("SELECT name FROM system.tables WHERE database = currentDatabase() "
+                                        "AND name LIKE {p:String}", {"p": pattern})]
+
+
+def _drop_staging(wh: Warehouse, load_id: str) -> None:
+    for name in _staging_tables(wh, load_id):
         wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": name})
 
 
@@ -176,9 +181,7 @@ def recover_loads(wh: Warehouse) -> list[str]:
         undone.append(load_id)
     # staging tables of loads that are not running (a Memory table survives a
     # restart empty, a MergeTree stage with its rows)
-    pattern = STAGING_PREFIX.replace("_", "\\_") + "%"
-    for (name,) in wh.rows("SELECT name FROM system.tables WHERE database = currentDatabase() "
-                           "AND name LIKE {p:String}", {"p": pattern}):
+    for name in _staging_tables(wh):
         if name[len(STAGING_PREFIX):len(STAGING_PREFIX) + 32] not in live:
             wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": name})
     return undone
