@@ -337,3 +337,44 @@ def test_a_configuration_error_is_one_line(world):
     code, out, err = world.cli("quarantine", env={"SEAMLINE_CONFIG": str(world.root / "bad.toml")})
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and err.startswith("seamline: ") and "Traceback" not in err, err
+
+
+def test_capture_takes_only_the_request_threads_output(capfd):
+    """A request's thread is routed to its request; the server's other threads
+    (pages, scheduler, logging) still write to the real streams meanwhile."""
+    import logging
+
+    from seamline.capture import Request, RequestLogHandler, captured, uninstall_routers
+
+    frames: list[dict] = []
+    inside, release = threading.Event(), threading.Event()
+
+    def request() -> None:
+        with captured(Request(frames.append, "/", {})):
+            print("request line 1")
+            inside.set()
+            release.wait(10)
+            print("request error", file=sys.stderr)
+            logging.getLogger("seamline.test").warning("request warning")
+            sys.stdout.write("no newline")
+            assert not sys.stdout.isatty()
+
+    handler = RequestLogHandler()
+    logging.getLogger().addHandler(handler)
+    try:
+        t = threading.Thread(target=request)
+        t.start()
+        assert inside.wait(10)
+        for i in range(50):
+            print(f"server line {i}")
+            print(f"server error {i}", file=sys.stderr)
+        release.set()
+        t.join(10)
+    finally:
+        logging.getLogger().removeHandler(handler)
+        uninstall_routers()
+    assert frames == [{"out": "request line 1\n"}, {"err": "request error\n"}, {"err": "request warning\n"},
+                      {"out": "no newline"}]
+    out, err = capfd.readouterr()
+    assert "request" not in out + err
+    assert out.count("server line") == 50 and err.count("server error") == 50

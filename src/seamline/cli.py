@@ -66,8 +66,8 @@ class InputPath(str):
 
 def input_path(text: str) -> str:
     """A file argument: relative to the client's directory when the running
-    server executes the command for it (``seamline.remote``), else as given."""
-    from seamline.remote import request_cwd
+    server executes the command for it (``seamline.capture``), else as given."""
+    from seamline.capture import request_cwd
 
     base = request_cwd()
     if not base:
@@ -179,9 +179,7 @@ def cmd_load(ctx: Context, args) -> int:
     if args.json:
         emit_json(total | {"files": [r.as_dict() for r in reports], "errors": errors})
     else:
-        for r in reports:
-            if r.error:
-                continue
+        for r in reports:  # a damaged file's counts too: the rows before the damage are stored
             print(f"{r.file}: read {r.read:,}, loaded {r.loaded:,}, duplicates {r.duplicates:,}, "
                   f"quarantined {r.quarantined:,} ({r.seconds:.1f} s)")
         if len(reports) > 1:
@@ -459,7 +457,7 @@ def main(argv: list[str] | None = None, settings=None) -> int:
     argv = sys.argv[1:] if argv is None else [os.fspath(a) for a in argv]
     parser = build_parser()
     args = parser.parse_args(argv)
-    from seamline.remote import getenv
+    from seamline.capture import getenv
     from seamline.warehouse import WarehouseError
 
     try:

@@ -11,9 +11,8 @@ working directory and its resolved settings (``run_remote``); the server runs
 the same ``seamline.cli.main(argv)`` in a thread of its own and streams the
 thread's stdout and stderr back, then the exit code.
 
-Capture is per request: ``sys.stdout`` / ``sys.stderr`` become routers that
-send the writes of a request's thread to that request and everything else to
-the real stream, so the dashboard's and scheduler's threads are unaffected.
+Capture is per request and per thread (``seamline.capture``): the dashboard's
+and the scheduler's threads print and log as before.
 
 Standard library only: the CLI imports this module on every command.
 """
@@ -21,7 +20,6 @@ Standard library only: the CLI imports this module on every command.
 from __future__ import annotations
 
 import hmac
-import io
 import json
 import logging
 import os
@@ -29,10 +27,11 @@ import secrets
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable
+
+from seamline.capture import Request, RequestLogHandler, captured, uninstall_routers
 
 if TYPE_CHECKING:  # pragma: no cover
     from seamline.config import Settings
@@ -186,154 +185,6 @@ def _replay(resp: Any, info: ServerInfo) -> int:
     raise RemoteError(f"the Seamline server ({info.describe()}) stopped before the command finished")
 
 
-# Per-request capture (server side) ---------------------------------------------
-class _Request:
-    """One request's output: buffered per stream, sent as frames at line ends;
-    a client that went away no longer receives anything (the command finishes)."""
-
-    def __init__(self, send: Callable[[dict], None], cwd: str, env: dict[str, str]):
-        self._send, self.cwd, self.env = send, cwd, env
-        self._buf = {"out": "", "err": ""}
-        self._lock = threading.Lock()
-        self.gone = False
-
-    def write(self, stream: str, text: str) -> None:
-        with self._lock:
-            other = "err" if stream == "out" else "out"
-            if self._buf[other]:  # keep the order of stdout and stderr lines
-                self._emit(other)
-            self._buf[stream] += text
-            if "\n" in text:
-                self._emit(stream)
-
-    def flush(self) -> None:
-        with self._lock:
-            for stream in self._buf:
-                if self._buf[stream]:
-                    self._emit(stream)
-
-    def frame(self, doc: dict) -> None:
-        self.flush()
-        with self._lock:
-            self._deliver(doc)
-
-    def _emit(self, stream: str) -> None:
-        text, self._buf[stream] = self._buf[stream], ""
-        self._deliver({stream: text})
-
-    def _deliver(self, doc: dict) -> None:
-        if self.gone:
-            return
-        try:
-            self._send(doc)
-        except OSError:
-            self.gone = True
-
-
-_routes: dict[int, _Request] = {}
-_install_lock = threading.Lock()
-
-
-def _current() -> _Request | None:
-    return _routes.get(threading.get_ident())
-
-
-class _Router:
-    """Stands in for sys.stdout / sys.stderr: the writes of a thread that runs
-    a request go to that request, every other thread's to the real stream."""
-
-    def __init__(self, real: Any, stream: str):
-        self._real, self._stream = real, stream
-
-    def write(self, text: str) -> int:
-        req = _current()
-        if req is None:
-            return self._real.write(text)
-        req.write(self._stream, text)
-        return len(text)
-
-    def writelines(self, lines) -> None:
-        for line in lines:
-            self.write(line)
-
-    def flush(self) -> None:
-        req = _current()
-        if req is None:
-            self._real.flush()
-        else:
-            req.flush()
-
-    def isatty(self) -> bool:  # no progress bars for a request (its worker threads are not routed)
-        return False if _current() is not None else self._real.isatty()
-
-    def fileno(self) -> int:
-        if _current() is not None:
-            raise io.UnsupportedOperation("a request's output has no file descriptor")
-        return self._real.fileno()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._real, name)
-
-
-class _RequestLogHandler(logging.Handler):
-    """Warnings logged by a request's thread reach that request's stderr, as
-    they would reach a terminal from a CLI process (logging's last resort)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.setFormatter(logging.Formatter("%(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        req = _current()
-        if req is not None:
-            req.write("err", self.format(record) + "\n")
-        elif all(h is self for h in logging.getLogger().handlers):  # nothing else would print it
-            logging.lastResort.handle(record)
-
-
-def _install_routers() -> None:
-    with _install_lock:
-        if not isinstance(sys.stdout, _Router):
-            sys.stdout = _Router(sys.stdout, "out")
-        if not isinstance(sys.stderr, _Router):
-            sys.stderr = _Router(sys.stderr, "err")
-
-
-def _uninstall_routers() -> None:
-    with _install_lock:
-        if _routes:
-            return
-        if isinstance(sys.stdout, _Router):
-            sys.stdout = sys.stdout._real
-        if isinstance(sys.stderr, _Router):
-            sys.stderr = sys.stderr._real
-
-
-@contextmanager
-def captured(req: _Request) -> Iterator[None]:
-    """Route this thread's stdout / stderr to ``req`` for the duration."""
-    _install_routers()
-    ident = threading.get_ident()
-    _routes[ident] = req
-    try:
-        yield
-    finally:
-        _routes.pop(ident, None)
-        req.flush()
-
-
-def getenv(name: str, default: str | None = None) -> str | None:
-    """The environment of the command being run: the client's for a request."""
-    req = _current()
-    return req.env.get(name, default) if req is not None else os.environ.get(name, default)
-
-
-def request_cwd() -> str | None:
-    """The client's working directory when this thread runs a request, else None."""
-    req = _current()
-    return req.cwd if req is not None else None
-
-
 # The server --------------------------------------------------------------------
 class CommandServer:
     """The loopback API of ``seamline serve``: ``POST /v1/run`` with a bearer
@@ -353,7 +204,7 @@ class CommandServer:
         self.token = secrets.token_urlsafe(32)
         self._writer = threading.Lock()
         self._writing: tuple[str, float] | None = None
-        self._log_handler = _RequestLogHandler()
+        self._log_handler = RequestLogHandler()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class())
         self._httpd.daemon_threads = True
         self._httpd.api = self  # type: ignore[attr-defined]
@@ -393,7 +244,7 @@ class CommandServer:
                     pass
         self._httpd.shutdown()
         self._httpd.server_close()
-        _uninstall_routers()
+        uninstall_routers()
 
     def authorised(self, header: str | None) -> bool:
         scheme, _, value = (header or "").partition(" ")
@@ -417,7 +268,7 @@ class CommandServer:
             raise RemoteError(f"this command's settings differ from the running server's and cannot be passed "
                               f"to it ({first}); stop the server or use its configuration") from None
 
-    def execute(self, doc: dict[str, Any], req: _Request) -> int:
+    def execute(self, doc: dict[str, Any], req: Request) -> int:
         """Run one command line in this thread with its output routed to ``req``."""
         argv = [str(a) for a in doc.get("argv", [])]
         with captured(req):
@@ -502,7 +353,7 @@ def _handler_class() -> type:
             self.send_header("Content-Type", "application/x-ndjson")
             self.end_headers()
             env = doc.get("env") if isinstance(doc.get("env"), dict) else {}
-            req = _Request(_frame_writer(self.wfile), str(doc.get("cwd") or "/"), {str(k): str(v) for k, v in env.items()})
+            req = Request(_frame_writer(self.wfile), str(doc.get("cwd") or "/"), {str(k): str(v) for k, v in env.items()})
             code = api.execute(doc, req)
             req.frame({"exit": code})
 
