@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from seamline.readers import READ_ERRORS, LoadError, Row, detect_format, iter_rows  # noqa: F401 (LoadError re-exported)
+from seamline.readers import LoadError, Row, damage_of, detect_format, iter_rows  # noqa: F401 (LoadError re-exported)
 from seamline import faults
 from seamline.liveness import HEARTBEAT, Holder, alive
 from seamline.warehouse import Warehouse, quote_ident, split_statements, sql_text
@@ -320,35 +320,30 @@ def _load_streamed(wh: Warehouse, st: "_Staging", path: Path, parse_sql: list[st
                    warn: Callable[[str], None], batches: list[tuple[str, datetime]]) -> None:
     """Python reads the file (CSV, Parquet, or any format for a server) in
     batches; the next batch is read and parsed while the current one is written."""
-    read_so_far, last_line = 0, 0
+    read_so_far = 0
     rows = iter_rows(path, lambda pos: bar.update(pos, f"{read_so_far:,} rows"), warn)
-    failed: list[BaseException] = []
+    damage: list[tuple[int, str]] = []  # (line, what) when the file ends in damage
 
     def prepare(parsed: str) -> tuple[datetime, bool] | None:
-        nonlocal read_so_far, last_line
-        if failed:
+        nonlocal read_so_far
+        batch = list(itertools.islice(rows, batch_rows))  # a reader never raises part-way (readers.py)
+        if not batch:
             return None
-        batch: list[Row] = []
-        try:
-            for row in itertools.islice(rows, batch_rows):
-                batch.append(row)
-        except READ_ERRORS as exc:  # the rows before it still load
-            failed.append(exc)
-        if batch:
-            last_line = batch[-1][0]
-            read_so_far += len(batch)
-            lines, docs, raws = zip(*batch)
-            wh.command("TRUNCATE TABLE {t:Identifier}", {"t": st.stage})
-            with wh.client() as c:
-                c.insert(st.stage, [list(lines), list(docs), list(raws)],
-                         column_names=["line", "doc", "raw"], column_oriented=True)
-            return _parse_batch(wh, st, parsed, parse_sql, salt), bool(failed) or len(batch) < batch_rows
-        return None
+        read_so_far += len(batch)
+        if (what := damage_of(batch[-1])) is not None:
+            damage.append((batch[-1][0], what))
+        lines, docs, raws = zip(*batch)
+        wh.command("TRUNCATE TABLE {t:Identifier}", {"t": st.stage})
+        with wh.client() as c:
+            c.insert(st.stage, [list(lines), list(docs), list(raws)],
+                     column_names=["line", "doc", "raw"], column_oriented=True)
+        return _parse_batch(wh, st, parsed, parse_sql, salt), bool(damage) or len(batch) < batch_rows
 
     _pipeline(wh, st, parse_sql, load_id, batch_no, file_key, report, prepare, lambda: None, batches)
-    if failed:  # the rows before it are loaded and counted; the file is reported as damaged
-        report.error = (f"{path}: line {last_line + 1}: cannot read further ({failed[0]}); "
-                        f"the {report.read} rows before it were read and are counted")
+    if damage:  # the rows before it are loaded and counted; the damage itself is one quarantined row
+        line, what = damage[0]
+        report.error = (f"{path}: line {line}: file damaged, {what}; "
+                        f"the {report.read - 1} rows before it were read and are counted")
 
 
 def _parse_batch(wh: Warehouse, st: _Staging, parsed: str, parse_sql: list[str], salt: str,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import inspect
 import io
-import json
 import uuid
 from urllib.parse import urlencode
 
@@ -16,6 +15,7 @@ import pandas as pd
 import pytest
 
 from conftest import BOLD, LINK, SAMPLE, close_engines, hostile_sample
+from pagekit import page_parts
 from seamline import queries, views
 from seamline.safe_output import FORMULA_START, csv_safe, csv_text, plain_frame
 
@@ -116,54 +116,10 @@ def test_every_csv_download_is_neutralised(hostile):
 
 
 # Figures ----------------------------------------------------------------------
-def _components(node):
-    from dash.development.base_component import Component
-
-    if isinstance(node, (list, tuple)):
-        for n in node:
-            yield from _components(n)
-    elif isinstance(node, Component):
-        yield node
-        yield from _components(getattr(node, "children", None))
-
-
-def _strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-
-
-def _page_parts(app, query: dict) -> dict[str, dict[str, list]]:
-    """Per page: the text of every figure, every DataTable's rows and the
-    components' class names, from the page's real layout function."""
-    import dash
-    import plotly.io as pio
-    from dash import dash_table, dcc
-
-    out = {}
-    for entry in dash.page_registry.values():
-        with app.server.test_request_context(entry["path"]):
-            layout = entry["layout"](**query)
-        parts = {"figures": [], "tables": [], "classes": []}
-        for comp in _components(layout):
-            if isinstance(comp, dcc.Graph):
-                parts["figures"].extend(_strings(json.loads(pio.to_json(comp.figure))))
-            elif isinstance(comp, dash_table.DataTable):
-                parts["tables"].extend(_strings(comp.data))
-            parts["classes"].append(getattr(comp, "className", None) or "")
-        out[entry["path"]] = parts
-    return out
-
-
 def test_event_text_reaches_every_page_as_text(hostile):
     from seamline.app import create_app
 
-    pages = _page_parts(create_app(hostile.settings), hostile.query)
+    pages = page_parts(create_app(hostile.settings), hostile.query)
     assert set(pages) == {"/", "/journeys", "/freshness", "/effort", "/retention", "/incidents"}
     for path, parts in pages.items():
         assert "error-message" not in " ".join(parts["classes"]), path  # hostile text breaks nothing
