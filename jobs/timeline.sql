@@ -48,8 +48,7 @@ INNER JOIN
                        PREWHERE {full:UInt8} = 0 AND load_id IN (SELECT batch FROM {batches:Identifier}))
 ) AS m ON e.ident = m.ident
 -- One thread, and parts of at most 256 k rows: with two threads the insert
--- sorted two 256 MB blocks at once.  At 50 M events one range's insert went
--- from 1.36 GB to 0.69 GB (4.1 s to 4.3 s), the whole run from 1.9 GB to
--- 1.25 GB; with merges running beside it, from 31 s to 35 s.
+-- sorts two 256 MB blocks at once, which doubles its peak memory for little
+-- time gained (benchmarks/README.md has the figures).
 SETTINGS max_threads = 1, max_insert_block_size = 262144, min_insert_block_size_rows = 262144,
          min_insert_block_size_bytes = 67108864;
