@@ -203,6 +203,12 @@ class Metadata:
             notes = cx.execute(select(func.max(annotations.c.id), func.count()).select_from(annotations)).first()
         return (*(tuple(last) if last else (None, None)), int(notes[0] or 0), int(notes[1] or 0))
 
+    def runs_in_progress(self) -> bool:
+        """Whether a job run is marked ``running`` (an increment's rollups may
+        be between its delete and its insert)."""
+        with self.engine.connect() as cx:
+            return cx.execute(select(job_runs.c.id).where(job_runs.c.status == "running").limit(1)).first() is not None
+
     def record_run(self, job: str, full: bool, status: str, error: str | None = None) -> int:
         """A run that ends as it starts (skipped): one row, never left ``running``."""
         now = utcnow()

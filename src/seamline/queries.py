@@ -85,14 +85,26 @@ def memo(fn: Callable[..., Any]) -> Callable[..., Any]:
         if hit is not None and now - hit[0] < MEMO_TTL_S:
             value = hit[1]
         else:
+            busy = _runs_in_progress(ctx)
             value = fn(ctx, state, *args) if state is not None else fn(ctx)
-            with _memo_lock:
-                if len(_memo) >= MEMO_MAX:
-                    _memo.clear()
-                _memo[key] = (now, value)
+            # A result read while a job run was writing may hold an increment's
+            # rows between their delete and their insert: shown once, it is
+            # not kept for the rest of the stamp (the next view reads again).
+            if not busy and not _runs_in_progress(ctx):
+                with _memo_lock:
+                    if len(_memo) >= MEMO_MAX:
+                        _memo.clear()
+                    _memo[key] = (now, value)
         return value.copy() if hasattr(value, "copy") and not isinstance(value, (dict, tuple, list)) else value
     wrapper.memoized = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def _runs_in_progress(ctx: Ctx) -> bool:
+    try:
+        return ctx.md.runs_in_progress()
+    except Exception:
+        return True
 
 
 def warm(ctx: Ctx, state: State | None = None, stop: Callable[[], bool] | None = None) -> dict[str, float]:

@@ -40,6 +40,25 @@ def test_cached_results_are_recomputed_after_a_job_run_or_an_annotation(tmp_path
     queries.clear_cache()
 
 
+def test_a_result_read_while_a_job_runs_is_not_kept(settings, wh, md):
+    """An increment deletes its customers' rows and then inserts them: a view
+    read in between is shown once, but not cached for the rest of the stamp."""
+    queries.clear_cache()
+    calls = []
+
+    @memo
+    def probe(ctx, state):
+        calls.append(1)
+        return len(calls)
+
+    ctx = Ctx(wh=wh, settings=settings, md=md)
+    run = md.start_run("silence", False)
+    assert probe(ctx, STATE) == 1 and probe(ctx, STATE) == 2  # read again while the run writes
+    md.finish_run(run, "failed")
+    assert probe(ctx, STATE) == 3 and probe(ctx, STATE) == 3  # kept once no run is writing
+    queries.clear_cache()
+
+
 def test_warm_computes_every_dataset_of_the_default_view(tmp_path, settings, wh, md):
     queries.clear_cache()
     load_events(wh, settings, expand_all([
