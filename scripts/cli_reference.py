@@ -1,6 +1,6 @@
-"""Print (or --write into README.md) the CLI reference generated from --help.
+"""Print (or --write into docs/cli.md) the CLI reference generated from --help.
 
-A test checks that README.md holds exactly this text (docs kept honest).
+A test checks that docs/cli.md holds exactly this text (docs kept honest).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def render(readme: str) -> str:
 
 
 if __name__ == "__main__":
-    path = Path(__file__).resolve().parents[1] / "README.md"
+    path = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
     if "--write" in sys.argv:
         path.write_text(render(path.read_text("utf-8")), "utf-8")
     else:
