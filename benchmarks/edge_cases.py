@@ -198,7 +198,9 @@ def events() -> list[dict]:
     a("r6b", t1 + 3 * H, "contact", "chat", source="support", customer_id="C956", topic="tech")
     a("r6c", t1 + 4 * D, "contact", "phone", source="support", customer_id="C956", topic="tech")  # repeat: frictioned
     a("r6d", lm + 5 * D, "churn", "web", customer_id="C956")
-    a("r9", END + 70 * D, "page_view", "web", source="web", customer_id="C955")          # end of data
+    # end of data: 61 days after the landmark's day, so survival at 60 d is
+    # observed; in the past, as SPEC §1 quarantines times after load time + 1 day
+    a("r9", END + 61 * D, "page_view", "web", source="web", customer_id="C955")
     rows = r.rows
     rows.append(dict(rows[1]))  # a duplicate line: loads keep one copy
     return rows

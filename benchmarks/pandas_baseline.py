@@ -128,6 +128,10 @@ def prepare(raw: pd.DataFrame) -> pd.DataFrame:
     attrs = raw["attrs"] if "attrs" in raw.columns else pd.Series([None] * len(raw))
     for k in ("kind", "product", "subject", "status", "ces"):
         df["a_" + k] = _attr(attrs, k)
+    # SPEC §1: times outside [1970-01-01, load time + 1 day] are quarantined
+    # (before deduplication: a rejected row does not claim its event_id)
+    latest = int(time.time() * 1000) + 86_400_000
+    df = df[(df["t"] >= 0) & (df["t"] <= latest) & (df["ing"] >= 0) & (df["ing"] <= latest)]
     # loads keep one copy of an event_id
     df = df.drop_duplicates("event_id", keep="first").reset_index(drop=True)
     return df
