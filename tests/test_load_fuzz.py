@@ -19,7 +19,7 @@ session's chDB engine (small ``batch_rows`` cross batches) and checks:
   without an error card; ``seamline metrics --json`` succeeds with numbers
   that are finite or null.
 
-The default run is 8 examples (about a minute on two cores).  Set
+The default run is 8 examples (about 30 s on two cores; 60 take about 5 min).  Set
 ``SEAMLINE_FUZZ_EXAMPLES=N`` for a longer run, e.g.
 ``SEAMLINE_FUZZ_EXAMPLES=60 .venv/bin/python -m pytest -q tests/test_load_fuzz.py``.
 """
