@@ -39,8 +39,8 @@ def _tiles(ctx, state):
     daily = queries.daily_kpis(ctx, state)
     rows = kpis.set_index("kpi")
     if views.is_missing(rows.loc["retention_90", "value"]):
-        # the period's own cohort has no 90-day follow-up yet: show all cohorts
-        rows = views.retention_fallback(rows, queries.retention_summary(ctx, state),
+        # the period's own cohort has no customer past its landmark yet: show all cohorts
+        rows = views.retention_fallback(rows, queries.retention(ctx, state),
                                         views.kpi_targets(ctx.settings).get("retention_90"))
     return html.Div(className="tiles", children=[_tile(rows.loc[k.key], k, daily) for k in views.KPIS])
 

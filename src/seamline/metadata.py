@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
-    Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text, UniqueConstraint,
+    Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint,
     create_engine, delete, func, insert, select, update,
 )
 from sqlalchemy.engine import Engine
@@ -65,12 +65,6 @@ annotations = Table(
     Column("source", String(128), default=""),
     Column("text", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
-kpi_targets = Table(
-    "kpi_targets", metadata,
-    Column("kpi", String(64), primary_key=True),
-    Column("target", Float, nullable=False),
 )
 
 REVIEW_STATUSES = ("open", "investigating", "resolved", "wont_fix")

@@ -149,64 +149,55 @@ def end_of_data(wh: Warehouse) -> datetime | None:
     return as_utc(rows[0][0])
 
 
-def landmark_cohort(wh: Warehouse, start=None, end=None, cohorts: bool = False):
-    """The landmark cohort as arrays: ``{"frictioned": bool, "duration_days":
-    float, "churned": bool}`` (plus the first-event month ``"cohort"`` when
-    asked), and the end of data (None, with no arrays, on an empty warehouse)."""
+LANDMARKS = (30, 60, 90)  # days after the landmark at which survival is reported (SPEC §3)
+
+
+def landmark_cohort(wh: Warehouse, start=None, end=None, channels=()):
+    """The landmark cohort as arrays ``{"frictioned": bool, "duration_days":
+    float, "churned": bool}``, and the end of data (None, with no arrays, on an
+    empty warehouse). With ``start`` the cohort is the customers whose first
+    event is in [start, end), else every customer; with ``channels`` those
+    whose first event came on one of them."""
     import numpy as np
 
     eod = end_of_data(wh)
     if eod is None:
         return None, None
-    p = {"eod": eod, "has_period": int(start is not None),
+    p = {"eod": eod, "has_period": int(start is not None), "channels": list(channels),
          "start": as_utc(start) if start is not None else eod, "end": as_utc(end) if end is not None else eod}
     frame = wh.df(  # columnar fetch of numbers only: the cohort can hold every customer
         "SELECT frictioned, "
         "(toUnixTimestamp64Milli(ifNull(churn_after_at, {eod:DateTime64(3, 'UTC')})) "
         " - toUnixTimestamp64Milli(landmark_at)) / 86400000 AS duration_days, "
-        "churn_after_at IS NOT NULL AS churned"
-        + (", formatDateTime(first_at, '%Y-%m') AS cohort " if cohorts else " ") +
+        "churn_after_at IS NOT NULL AS churned "
         "FROM retention_customers "
         "WHERE landmark_at <= {eod:DateTime64(3, 'UTC')} "
         "  AND (churn_at IS NULL OR churn_at > landmark_at) "
         "  AND ({has_period:UInt8} = 0 OR (first_at >= {start:DateTime64(3, 'UTC')} AND first_at < {end:DateTime64(3, 'UTC')})) "
+        "  AND (length({channels:Array(String)}) = 0 OR first_channel IN {channels:Array(String)}) "
         # sorted here, so the estimator's stable sorts (linear on sorted
         # input) have little left to do
         "ORDER BY duration_days",
         p)
     if frame.empty:  # no rows comes back with no columns either
-        out = {"frictioned": np.zeros(0, bool), "duration_days": np.zeros(0), "churned": np.zeros(0, bool)}
-        return out | ({"cohort": np.zeros(0, object)} if cohorts else {}), eod
-    out = {"frictioned": frame["frictioned"].to_numpy() != 0,
-           "duration_days": frame["duration_days"].to_numpy(float),
-           "churned": frame["churned"].to_numpy() != 0}
-    if cohorts:
-        out["cohort"] = frame["cohort"].to_numpy()
-    return out, eod
-
-
-def retention_frame(wh: Warehouse, settings: Settings, start=None, end=None, cohorts: bool = False):
-    """Landmark cohort rows: segment, duration_days, churned (and the first-event
-    month ``cohort`` when asked)."""
-    import numpy as np
-    import pandas as pd
-
-    arrays, eod = landmark_cohort(wh, start, end, cohorts)
-    cols = ["segment", "duration_days", "churned"] + (["cohort"] if cohorts else [])
-    if arrays is None or not arrays["churned"].size:
-        return pd.DataFrame(columns=cols), eod
-    frame = pd.DataFrame({"segment": np.where(arrays["frictioned"], "frictioned", "seamless")}
-                         | {c: arrays[c] for c in cols[1:]})
-    return frame, eod
+        return {"frictioned": np.zeros(0, bool), "duration_days": np.zeros(0), "churned": np.zeros(0, bool)}, eod
+    return {"frictioned": frame["frictioned"].to_numpy() != 0,
+            "duration_days": frame["duration_days"].to_numpy(float),
+            "churned": frame["churned"].to_numpy() != 0}, eod
 
 
 def _no_survival() -> dict[str, Any]:
     return {"customers": 0, "churned": 0} | {
-        f"survival_{day}{part}": None for day in (30, 60, 90) for part in ("", "_ci")}
+        f"survival_{day}{part}": None for day in LANDMARKS for part in ("", "_ci")}
 
 
-def retention(wh: Warehouse, settings: Settings, start, end) -> dict[str, Any]:
-    arrays, _ = landmark_cohort(wh, start, end)
+def retention(wh: Warehouse, settings: Settings, start=None, end=None, channels=()) -> dict[str, Any]:
+    """Kaplan–Meier survival at the landmark days per segment (exact durations;
+    past the longest follow-up the curve is carried forward, as lifelines
+    does), with its 95 % interval, and the log-rank p. The one computation of
+    these numbers: ``metrics --json``, the overview tile and the retention
+    page all read them from here. The cohort is as in ``landmark_cohort``."""
+    arrays, _ = landmark_cohort(wh, start, end, channels)
     out: dict[str, Any] = {"landmark_days": settings.windows.landmark_days, "logrank_p": None, "segments": {}}
     if arrays is None:
         return out | {"segments": {seg: _no_survival() for seg in ("seamless", "frictioned")}}
@@ -220,7 +211,7 @@ def retention(wh: Warehouse, settings: Settings, start, end) -> dict[str, Any]:
 
             curve = kaplan_meier(d, e)
             groups[seg] = (d, e)
-            for day in (30, 60, 90):
+            for day in LANDMARKS:
                 s, lo, hi = survival_at(curve, float(day), extrapolate=True)
                 entry[f"survival_{day}"] = None if s is None else float(s)
                 entry[f"survival_{day}_ci"] = None if lo is None else [float(lo), float(hi)]
@@ -290,20 +281,6 @@ def period_metrics(wh: Warehouse, settings: Settings, start, end, intervals: boo
     return out
 
 
-# Period-over-period ------------------------------------------------------------
-# (kpi, family, rate key, successes key, trials key); a rate KPI is compared with
-# a two-proportion z-test, the CES mean with Welch's t, freshness p95 with a
-# Mann-Whitney U over the hourly p95 values of the two periods.
-RATE_KPIS = (
-    ("slo_met_rate", "freshness", "slo_met_rate", "source_hours_met", "source_hours"),
-    ("continuity_rate", "continuity", "rate", "frictionless", "transitions"),
-    ("repeat_contact_rate", "silence", "repeat_contact_rate", "repeat_contacts", "contacts"),
-    ("silence_rate", "silence", "silence_rate", "silent_customers", "active_customers"),
-    ("no_contact_rate", "silence", "no_contact_rate", "no_contact_customers", "active_customers"),
-    ("ces_easy_rate", "effort", "ces_easy_rate", "easy", "responses"),
-)
-
-
 def ces_comparison(current: dict[str, Any], previous: dict[str, Any]):
     """Welch t-test of two periods' CES means from their moments (None when
     either period has fewer than two answers)."""
@@ -319,65 +296,3 @@ def ces_comparison(current: dict[str, Any], previous: dict[str, Any]):
         return None
     return compare_means(current["responses"], current["ces_mean"], sd(current),
                          previous["responses"], previous["ces_mean"], sd(previous))
-
-
-def previous_period(start, end) -> tuple[datetime, datetime]:
-    s, e = as_utc(start), as_utc(end)
-    return s - (e - s), s
-
-
-def compare_periods(wh: Warehouse, settings: Settings, start, end,
-                    current: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """Every KPI now vs the previous period of equal length, marked significant or noise."""
-    from seamline.stats.intervals import compare_distributions, two_proportions
-
-    cur = current or period_metrics(wh, settings, start, end, intervals=False)
-    p_start, p_end = previous_period(start, end)
-    prev = period_metrics(wh, settings, p_start, p_end, intervals=False)
-    out: dict[str, dict[str, Any]] = {}
-
-    def entry(kpi, a, b, comparison=None):
-        out[kpi] = {"current": a, "previous": b,
-                    "change": None if a is None or b is None else a - b,
-                    "p_value": None if comparison is None else comparison.p_value,
-                    "significant": bool(comparison.significant) if comparison is not None else False,
-                    "method": None if comparison is None else comparison.method}
-
-    for kpi, fam, rate, s_key, n_key in RATE_KPIS:
-        c, p = cur[fam], prev[fam]
-        test = None
-        if c[n_key] and p[n_key]:
-            test = two_proportions(int(c[s_key]), int(c[n_key]), int(p[s_key]), int(p[n_key]))
-        entry(kpi, c[rate], p[rate], test)
-
-    ce, pe = cur["effort"], prev["effort"]
-    test = ces_comparison(ce, pe)
-    entry("ces_mean", ce["ces_mean"], pe["ces_mean"], test)
-
-    hourly = {}
-    for label, (s, e) in (("cur", (as_utc(start), as_utc(end))), ("prev", (p_start, p_end))):
-        hourly[label] = [r[0] for r in wh.rows(
-            "SELECT p95 FROM freshness_source_hourly WHERE hour >= {s:DateTime64(3, 'UTC')} "
-            "AND hour < {e:DateTime64(3, 'UTC')}", {"s": s, "e": e})]
-    test = compare_distributions(hourly["cur"], hourly["prev"]) if hourly["cur"] and hourly["prev"] else None
-    entry("freshness_p95_s", cur["freshness"]["p95_s"], prev["freshness"]["p95_s"], test)
-    entry("incidents", cur["incidents"]["total"], prev["incidents"]["total"])
-    return out
-
-
-def retention_by_cohort(wh: Warehouse, settings: Settings) -> list[dict[str, Any]]:
-    """Landmark survival per first-event month and segment."""
-    from seamline.stats.survival import kaplan_meier, survival_at
-
-    frame, _ = retention_frame(wh, settings, cohorts=True)
-    rows = []
-    if frame.empty:
-        return rows
-    for (cohort, seg), part in frame.groupby(["cohort", "segment"]):
-        curve = kaplan_meier(part["duration_days"].to_numpy(float), part["churned"].to_numpy(bool))
-        row = {"cohort": cohort, "segment": seg, "customers": int(len(part)), "churned": int(part["churned"].sum()),
-               "followup_days": float(part["duration_days"].max())}
-        for day in (30, 60, 90):
-            row[f"survival_{day}"] = survival_at(curve, float(day), extrapolate=True)[0]
-        rows.append(row)
-    return rows

@@ -180,6 +180,15 @@ def _fill_days(df: "pd.DataFrame", state: State) -> "pd.DataFrame":
     return days_frame(state).merge(df, on="day", how="left")
 
 
+def _customer_days(params: dict[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
+    """(sql, params, columns) of the per-day silence counts from customer_days
+    (the overview's sparklines, the effort page's silence chart)."""
+    return ("SELECT day, countIf(inbound > 0), sum(contacts), sum(repeat_contacts), "
+            "countIf(inbound > 0 AND repeat_contacts = 0 AND repeat_info = 0) FROM customer_days "
+            "WHERE day >= {start_day:Date} AND day < {end_day:Date} GROUP BY day ORDER BY day",
+            params, ["day", "active_customers", "contacts", "repeat_contacts", "silent_customers"])
+
+
 # Overview -------------------------------------------------------------------
 @memo
 def period_pair(ctx: Ctx, state: State) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -222,10 +231,7 @@ def daily_kpis(ctx: Ctx, state: State) -> "pd.DataFrame":
          ["day", "slo_met_rate"]),
         ("SELECT toDate(at) AS day, count(), avg(frictionless) FROM transitions "
          f"WHERE {_PERIOD % ('at', 'at')} GROUP BY day", p, ["day", "transitions", "continuity_rate"]),
-        ("SELECT day, countIf(inbound > 0), sum(contacts), sum(repeat_contacts), "
-         "countIf(inbound > 0 AND repeat_contacts = 0 AND repeat_info = 0) FROM customer_days "
-         "WHERE day >= {start_day:Date} AND day < {end_day:Date} GROUP BY day", p,
-         ["day", "active_customers", "contacts", "repeat_contacts", "silent_customers"]),
+        _customer_days(p),
         ("SELECT toDate(at) AS day, count(), avg(ces) FROM surveys "
          f"WHERE {_PERIOD % ('at', 'at')} GROUP BY day", p, ["day", "responses", "ces_mean"]),
         ("SELECT toDate(at) AS day, count() FROM incidents FINAL "
@@ -274,17 +280,27 @@ def job_health(ctx: Ctx, state: State) -> "pd.DataFrame":
 
 
 # Retention ------------------------------------------------------------------
-def _retention_where(state: State, cohort_in_period: bool) -> tuple[str, dict[str, Any]]:
-    where = ("landmark_at <= {eod:DateTime64(3, 'UTC')} AND (churn_at IS NULL OR churn_at > landmark_at) "
-             "AND (length({channels:Array(String)}) = 0 OR first_channel IN {channels:Array(String)}) "
-             "AND ({has_period:UInt8} = 0 OR (first_at >= {start:DateTime64(3, 'UTC')} "
-             "AND first_at < {end:DateTime64(3, 'UTC')}))")
-    return where, {"has_period": int(cohort_in_period)}
+def _cohort_in_period(state: State) -> bool:
+    return state.extra.get("cohort") == "period"
+
+
+@memo
+def retention(ctx: Ctx, state: State, cohort_in_period: bool = False) -> dict[str, Any]:
+    """Survival at the landmark days and the log-rank p from
+    ``seamline.metrics.retention`` (the one computation of these numbers), for
+    every cohort or those whose first event is in the period, in the view's
+    channels."""
+    from seamline.metrics import retention as landmark_retention
+
+    start, end = (state.start, state.end) if cohort_in_period else (None, None)
+    return landmark_retention(ctx.wh, ctx.settings, start, end, state.channels)
 
 
 @memo
 def retention_groups(ctx: Ctx, state: State, cohort_in_period: bool = False) -> "pd.DataFrame":
-    """(segment, duration_days rounded up to 0.1 day, churned, n): KM input without raw rows."""
+    """(segment, duration_days rounded up to 0.1 day, churned, n): the curves'
+    points without raw rows. For drawing only: the numbers at the landmark days
+    come from ``retention``."""
     from seamline.metrics import end_of_data
 
     eod = end_of_data(ctx.wh)
@@ -293,46 +309,36 @@ def retention_groups(ctx: Ctx, state: State, cohort_in_period: bool = False) -> 
         import pandas as pd
 
         return pd.DataFrame(columns=cols)
-    where, extra = _retention_where(state, cohort_in_period)
+    where = ("landmark_at <= {eod:DateTime64(3, 'UTC')} AND (churn_at IS NULL OR churn_at > landmark_at) "
+             "AND (length({channels:Array(String)}) = 0 OR first_channel IN {channels:Array(String)}) "
+             "AND ({has_period:UInt8} = 0 OR (first_at >= {start:DateTime64(3, 'UTC')} "
+             "AND first_at < {end:DateTime64(3, 'UTC')}))")
     return _frame(ctx.wh,
                   "SELECT if(frictioned, 'frictioned', 'seamless') AS segment, "
                   "ceil((toUnixTimestamp64Milli(ifNull(churn_after_at, {eod:DateTime64(3, 'UTC')})) "
                   "  - toUnixTimestamp64Milli(landmark_at)) / 8640000) / 10 AS d, "
                   "churn_after_at IS NOT NULL AS churned, count() "
                   f"FROM retention_customers WHERE {where} GROUP BY segment, d, churned ORDER BY segment, d",
-                  state.params() | extra | {"eod": eod}, cols)
+                  state.params() | {"has_period": int(cohort_in_period), "eod": eod}, cols)
 
 
-def km_curves(groups: "pd.DataFrame") -> dict[str, Any]:
-    """Kaplan–Meier curve per segment and the log-rank test from grouped rows."""
+@dataset("retention.curves")
+def retention_curve_points(ctx: Ctx, state: State) -> "pd.DataFrame":
+    """The Kaplan–Meier curve per segment, for drawing (from ``retention_groups``)."""
     import numpy as np
+    import pandas as pd
 
-    from seamline.stats.survival import kaplan_meier, logrank
+    from seamline.stats.survival import kaplan_meier
 
-    curves, arrays = {}, {}
+    groups = retention_groups(ctx, state, _cohort_in_period(state))
+    rows = []
     for seg in ("seamless", "frictioned"):
         part = groups[groups["segment"] == seg]
         if part.empty:
             continue
         counts = part["n"].to_numpy(int)
-        d = np.repeat(np.maximum(part["duration_days"].to_numpy(float), 0.0), counts)
-        e = np.repeat(part["churned"].to_numpy(bool), counts)
-        arrays[seg] = (d, e)
-        curves[seg] = kaplan_meier(d, e)
-    p = None
-    if len(arrays) == 2:
-        res = logrank(*arrays["seamless"], *arrays["frictioned"])
-        p = res.p_value
-    return {"curves": curves, "logrank_p": p}
-
-
-@dataset("retention.curves")
-def retention_curve_points(ctx: Ctx, state: State) -> "pd.DataFrame":
-    import pandas as pd
-
-    km = km_curves(retention_groups(ctx, state, state.extra.get("cohort") == "period"))
-    rows = []
-    for seg, c in km["curves"].items():
+        c = kaplan_meier(np.repeat(np.maximum(part["duration_days"].to_numpy(float), 0.0), counts),
+                         np.repeat(part["churned"].to_numpy(bool), counts))
         rows.append({"segment": seg, "days": 0.0, "survival": 1.0, "low": 1.0, "high": 1.0, "at_risk": c.n})
         for t, s, lo, hi in zip(c.times, c.survival, c.low, c.high):
             rows.append({"segment": seg, "days": t, "survival": s, "low": lo, "high": hi, "at_risk": None})
@@ -341,23 +347,22 @@ def retention_curve_points(ctx: Ctx, state: State) -> "pd.DataFrame":
 
 @dataset("retention.summary")
 def retention_summary(ctx: Ctx, state: State) -> "pd.DataFrame":
+    """Per segment: customers, churned, survival at the landmark days with its
+    interval, and the log-rank p (all from ``retention``)."""
     import pandas as pd
 
-    from seamline.stats.survival import survival_at
+    from seamline.metrics import LANDMARKS
 
-    groups = retention_groups(ctx, state, state.extra.get("cohort") == "period")
-    km = km_curves(groups)
+    r = retention(ctx, state, _cohort_in_period(state))
     rows = []
     for seg in ("seamless", "frictioned"):
-        part = groups[groups["segment"] == seg]
-        row: dict[str, Any] = {"segment": seg, "customers": int(part["n"].sum()) if len(part) else 0,
-                               "churned": int(part.loc[part["churned"].astype(bool), "n"].sum()) if len(part) else 0}
-        for day in (30, 60, 90):
-            s = lo = hi = None
-            if seg in km["curves"]:
-                s, lo, hi = survival_at(km["curves"][seg], float(day))
-            row[f"survival_{day}"], row[f"survival_{day}_low"], row[f"survival_{day}_high"] = s, lo, hi
-        row["logrank_p"] = km["logrank_p"]
+        entry = r["segments"][seg]
+        row: dict[str, Any] = {"segment": seg, "customers": entry["customers"], "churned": entry["churned"]}
+        for day in LANDMARKS:
+            lo, hi = entry[f"survival_{day}_ci"] or (None, None)
+            row[f"survival_{day}"], row[f"survival_{day}_low"], row[f"survival_{day}_high"] = (
+                entry[f"survival_{day}"], lo, hi)
+        row["logrank_p"] = r["logrank_p"]
         rows.append(row)
     df = pd.DataFrame(rows)
     return df if df["customers"].sum() > 0 else df.iloc[0:0]
@@ -471,13 +476,12 @@ def freshness_slo(ctx: Ctx, state: State) -> "pd.DataFrame":
 
 @memo
 def regressions(ctx: Ctx) -> list[dict[str, Any]]:
-    """Latency regressions from ``seamline.regressions`` (empty if unavailable)."""
+    """Latency regressions from ``seamline.regressions`` (empty, and logged,
+    when the detection fails: the page shows the rest)."""
     import logging
 
-    try:
-        from seamline.regressions import find_regressions
-    except Exception:  # module not there (yet): no regressions to show
-        return []
+    from seamline.regressions import find_regressions
+
     try:
         rows = find_regressions(ctx.wh, ctx.settings, ctx.md) or []
     except Exception:
@@ -628,10 +632,7 @@ def ces_trend(ctx: Ctx, state: State) -> "pd.DataFrame":
 
 @dataset("effort.silence")
 def silence_daily(ctx: Ctx, state: State) -> "pd.DataFrame":
-    df = _frame(ctx.wh, "SELECT day, countIf(inbound > 0), sum(contacts), sum(repeat_contacts), "
-                "countIf(inbound > 0 AND repeat_contacts = 0 AND repeat_info = 0) FROM customer_days "
-                "WHERE day >= {start_day:Date} AND day < {end_day:Date} GROUP BY day ORDER BY day",
-                state.params(), ["day", "active_customers", "contacts", "repeat_contacts", "silent_customers"])
+    df = _frame(ctx.wh, *_customer_days(state.params()))
     if df.empty:
         return df
     df = _fill_days(df, state).fillna(0)

@@ -301,17 +301,16 @@ def kpi_frame(cur: Mapping[str, Any], prev: Mapping[str, Any], targets: Mapping[
     return pd.DataFrame(rows)
 
 
-def retention_fallback(rows: "pd.DataFrame", summary: "pd.DataFrame", target: float | None) -> "pd.DataFrame":
-    """Retention at 90 days over all cohorts (customer-weighted) when the
-    period's own cohort cannot have 90 days of follow-up yet."""
+def retention_fallback(rows: "pd.DataFrame", retention: Mapping[str, Any] | None,
+                       target: float | None) -> "pd.DataFrame":
+    """Retention at 90 days over all cohorts (``retention``: the output of
+    ``seamline.metrics.retention`` for every cohort, read as the tile reads its
+    period's) when the period's own cohort has no customer yet."""
     rows = rows.copy()
-    if summary is None or summary.empty:
-        return rows
-    ok = summary[summary["survival_90"].notna()]
-    if ok.empty or ok["customers"].sum() == 0:
-        return rows
-    value = float((ok["survival_90"] * ok["customers"]).sum() / ok["customers"].sum())
     kpi = next(k for k in KPIS if k.key == "retention_90")
+    value = kpi_value({"retention": retention or {}}, kpi)
+    if value is None:
+        return rows
     rows.loc["retention_90", "value"] = value
     rows.loc["retention_90", "value_text"] = fmt_kpi("pct", value) + " (all cohorts)"
     rows.loc["retention_90", "on_target"] = on_target(kpi, value, target)

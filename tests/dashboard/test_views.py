@@ -252,10 +252,14 @@ def test_sparkline_and_retention_fallback():
     assert views.sparkline(daily.iloc[0:0], "continuity_rate").layout.annotations
     rows = views.kpi_frame(_metrics(9, 10), _metrics(9, 10), {}).set_index("kpi")
     rows.loc["retention_90", "value"] = None
-    summary = pd.DataFrame({"segment": ["seamless", "frictioned"], "customers": [100, 300], "survival_90": [0.9, 0.5]})
-    out = views.retention_fallback(rows, summary, 0.9)
+    retention = {"segments": {"seamless": {"customers": 100, "survival_90": 0.9},
+                              "frictioned": {"customers": 300, "survival_90": 0.5}}}
+    out = views.retention_fallback(rows, retention, 0.9)
     assert out.loc["retention_90", "value"] == pytest.approx(0.6)
     assert out.loc["retention_90", "value_text"].endswith("(all cohorts)")
+    empty = {"segments": {"seamless": {"customers": 0, "survival_90": None},
+                          "frictioned": {"customers": 0, "survival_90": None}}}
+    assert views.is_missing(views.retention_fallback(rows, empty, 0.9).loc["retention_90", "value"])
 
 
 def test_an_end_of_data_at_the_end_of_the_calendar_does_not_overflow():
