@@ -20,7 +20,7 @@ def _tile(row, kpi, daily):
             sig = "no test"
     status = {True: "on target", False: "off target", None: "no target"}[row["on_target"] if row["on_target"] in (True, False) else None]
     trend = "better" if row["better"] is True else ("worse" if row["better"] is False else "flat")
-    return html.Div(className=f"tile tile-{status.replace(' ', '-')}", id=f"tile-{kpi.key}", children=[
+    return html.Div(className=f"tile tile-{status.replace(' ', '-')}", id=f"tile-{kpi.name}", children=[
         html.Div(kpi.label, className="tile-label"),
         html.Div(row["value_text"], className="tile-value"),
         html.Div(className="tile-meta", children=[
@@ -28,7 +28,7 @@ def _tile(row, kpi, daily):
             html.Span(f"vs previous: {row['change_text']} ({trend}) · {sig}" if sig else "vs previous: –",
                       className=f"tile-change change-{trend}"),
         ]),
-        dcc.Graph(figure=views.sparkline(daily, kpi.daily, kpi.kind) if kpi.daily else views.no_data_figure("", 60),
+        dcc.Graph(figure=views.sparkline(daily, kpi.name, kpi.unit) if kpi.daily else views.no_data_figure("", 60),
                   config={"displayModeBar": False, "staticPlot": True}, className="sparkline",
                   style={"height": "60px"}),
     ])
@@ -42,7 +42,7 @@ def _tiles(ctx, state):
         # the period's own cohort has no customer past its landmark yet: show all cohorts
         rows = views.retention_fallback(rows, queries.retention(ctx, state),
                                         views.kpi_targets(ctx.settings).get("retention_90"))
-    return html.Div(className="tiles", children=[_tile(rows.loc[k.key], k, daily) for k in views.KPIS])
+    return html.Div(className="tiles", children=[_tile(rows.loc[k.name], k, daily) for k in views.KPIS])
 
 
 def _retention(ctx, state):

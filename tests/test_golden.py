@@ -29,6 +29,14 @@ def _cases():
 
 
 def _lookup(obj, dotted: str):
+    """A key of ``metrics --json``, or a registered KPI's value (which may be
+    computed from several, like retention's over both segments)."""
+    from seamline.kpis import kpi
+
+    try:
+        return kpi(dotted).of(obj)
+    except KeyError:
+        pass
     for part in dotted.split("."):
         obj = obj[part]
     return obj
@@ -80,6 +88,27 @@ def test_golden(job, case, mode, tmp_path, settings, wh, md):
         got = [list(r) for r in wh.rows(sql)]
         got = [[v.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" if isinstance(v, datetime) else v for v in r] for r in got]
         assert got == sorted(rows["values"]), f"{rows['table']}: {got} != {rows['values']}"
+
+
+def _expected_keys(family: str) -> set[str]:
+    path = GOLDEN / f"{family}.toml"
+    if not path.exists():
+        return set()
+    cases = tomllib.loads(path.read_text("utf-8"))["case"]
+    return {key for case in cases for exp in case.get("expect", []) for key in exp}
+
+
+def test_every_kpi_has_a_hand_computed_expectation():
+    """Each KPI of the registry is checked in its family's golden file, with
+    data (not only "no data")."""
+    from seamline.kpis import all_kpis
+
+    missing = [k.key for k in all_kpis() if k.key not in _expected_keys(k.family)]
+    assert not missing, f"add expectations to tests/golden/<family>.toml for: {', '.join(missing)}"
+    for k in all_kpis():
+        cases = tomllib.loads((GOLDEN / f"{k.family}.toml").read_text("utf-8"))["case"]
+        values = [exp[k.key] for case in cases for exp in case.get("expect", []) if k.key in exp]
+        assert any(v != "__none__" for v in values), f"{k.key}: only 'no data' expectations in golden/{k.family}.toml"
 
 
 def test_every_job_has_a_golden_file():

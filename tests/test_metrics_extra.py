@@ -44,8 +44,13 @@ def test_predicted_effort_on_generated_data(tmp_path, settings, wh, md):
 def test_freshness_whole_days_come_from_the_daily_rollup(tmp_path, settings, wh, md, monkeypatch):
     from datetime import datetime, timezone
 
-    from seamline import metrics
-    from seamline.metrics import FRESHNESS_ROWS, FRESHNESS_TOTAL_ROWS, full_days
+    from seamline.kpis import Period, freshness
+
+    def full_days(a, b):
+        return Period.of(a, b).full_days()
+
+    args = ("start = {start:DateTime64(3, 'UTC')}, end = {end:DateTime64(3, 'UTC')}, "
+            "full_from = {full_from:Date}, full_to = {full_to:Date}")
 
     # 2026-03-01..03: lags of 1..N s at hours 00, 05, 23 of each day, two sources,
     # one late event (negative lag) on 03-02 05:xx
@@ -77,19 +82,19 @@ def test_freshness_whole_days_come_from_the_daily_rollup(tmp_path, settings, wh,
                ("2026-03-01T05:30", "2026-03-03T05:00"): 4 + 15 + 1 + 6,    # 03-01 23 | 03-02 | 03-03 00
                ("2026-03-02T00:00", "2026-03-03T00:00"): 15 + 1,
                ("2026-03-02T04:00", "2026-03-02T23:00"): 5 + 1}             # 03-02 05 only
-    monkeypatch.setattr(metrics, "EXACT_QUANTILE_MAX_EVENTS", 0)  # the sketch path
+    monkeypatch.setattr(freshness, "EXACT_QUANTILE_MAX_EVENTS", 0)  # the sketch path
     for (a, b), events in periods.items():
         p = {"start": utc(a), "end": utc(b)} | full_days(utc(a), utc(b))
         via_days = wh.rows(f"SELECT sum(events), sum(skewed), quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch) "
-                           f"FROM {FRESHNESS_ROWS}", p)[0]
+                           f"FROM freshness_period({args})", p)[0]
         via_hours = wh.rows("SELECT sum(events), sum(skewed), quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch) "
                             "FROM freshness_hourly WHERE hour >= {start:DateTime64(3, 'UTC')} "
                             "AND hour < {end:DateTime64(3, 'UTC')}", p)[0]
         via_totals = wh.rows(f"SELECT sum(events), sum(skewed), quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch) "
-                             f"FROM {FRESHNESS_TOTAL_ROWS}", p)[0]
+                             f"FROM freshness_period_total({args})", p)[0]
         assert via_days[0] == events, (a, b)
         assert via_days == via_hours == via_totals, (a, b)
-        got = metrics.freshness(wh, settings, utc(a), utc(b))
+        got = freshness.period(wh, settings, Period.of(utc(a), utc(b)))
         assert got["events"] == events and got["exact"] is False
         assert got["skewed"] == (1 if a < "2026-03-02T05:30" < b else 0)
         assert [got["p50_s"], got["p95_s"], got["p99_s"]] == [round(float(x), 3) for x in via_hours[2]]

@@ -1,5 +1,5 @@
 """One computation per number: survival at the landmark days is
-``seamline.metrics.retention`` wherever it is shown (``metrics --json``, the
+``seamline.kpis.retention.retention`` wherever it is shown (``metrics --json``, the
 overview tile and its all-cohorts fallback, the retention page's table), on
 data where the curve's 0.1-day bins would give other numbers."""
 
@@ -85,7 +85,7 @@ def test_overview_tile_retention_page_and_metrics_json_show_one_retention(loaded
     from dash import dash_table
 
     from seamline import queries
-    from seamline.metrics import LANDMARKS
+    from seamline.kpis.retention import LANDMARKS
     from seamline.urlstate import known_values, parse_state
 
     r = _json_retention(cli)
@@ -95,7 +95,7 @@ def test_overview_tile_retention_page_and_metrics_json_show_one_retention(loaded
     for day in LANDMARKS:
         assert seamless[f"survival_{day}"] == pytest.approx(EXACT[day])
     # the figure the tile shows: customer-weighted over the segments
-    figure = views.kpi_value({"retention": r}, next(k for k in views.KPIS if k.key == "retention_90"))
+    figure = next(k for k in views.KPIS if k.name == "retention_90").of({"retention": r})
     assert figure == pytest.approx(EXACT[90])
 
     # the default view (the last 30 days) has no first event: the tile falls back to every cohort

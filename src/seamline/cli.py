@@ -257,7 +257,9 @@ def cmd_metrics(ctx: Context, args) -> int:
         emit_json(m)
         return EXIT_OK
     print(f"period {m['period']['from']} .. {m['period']['to']} (to exclusive)")
-    for family in ("freshness", "continuity", "silence", "effort", "incidents"):
+    from seamline.kpis import families
+
+    for family in (f.name for f in families() if f.name != "retention"):
         values = {k: v for k, v in m[family].items() if not isinstance(v, (dict, list))}
         print(f"\n{family}")
         for k, v in values.items():
@@ -265,12 +267,14 @@ def cmd_metrics(ctx: Context, args) -> int:
         if family == "incidents":
             for rule, n in m[family]["by_rule"].items():
                 print(f"  {rule:<28} {n}")
+    from seamline.kpis.retention import LANDMARKS
+
     r = m["retention"]
     print(f"\nretention (landmark {r['landmark_days']} d, log-rank p = {r['logrank_p']})")
     for seg, e in r["segments"].items():
         print(f"  {seg:<11} customers {e['customers']:>6}  churned {e['churned']:>5}  "
               + "  ".join(f"S({d})={'-' if e[f'survival_{d}'] is None else format(e[f'survival_{d}'], '.3f')}"
-                          for d in (30, 60, 90)))
+                          for d in LANDMARKS))
     return EXIT_OK
 
 

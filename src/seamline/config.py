@@ -72,9 +72,9 @@ def _valid_cron(expr: str) -> str:
 
 
 def _known_kpi(name: str) -> str:
-    from seamline.views import KPIS  # the dashboard's KPI list (pure module, cheap)
+    from seamline.kpis import known_names  # the KPI registry (pure modules, cheap)
 
-    return _one_of(name, (k.key for k in KPIS), "KPI")
+    return _one_of(name, known_names(), "KPI")
 
 
 JobName = Annotated[str, AfterValidator(_known_job)]
@@ -84,7 +84,7 @@ Seconds = Annotated[float, Field(gt=0, le=MAX_SECONDS)]
 
 # A KPI target is on the KPI's own scale: a rate is 0.95, not 95; CES is scored 1..7.
 KPI_TARGET_RANGES = {"pct": ("a rate", 0, 1), "score": ("a CES score", 1, 7),
-                     "seconds": ("in seconds", 0, MAX_SECONDS), "count": ("a count", 0, 10**9)}
+                     "seconds": ("in seconds", 0, MAX_SECONDS), "count": ("a count", 0, 10**9), "number": ("a number", 0, 10**9)}
 
 
 class Windows(BaseModel):
@@ -210,11 +210,10 @@ class Settings(BaseSettings):
     @field_validator("targets")
     @classmethod
     def _targets_on_kpi_scale(cls, targets: dict[str, float]) -> dict[str, float]:
-        from seamline.views import KPIS
+        from seamline.kpis import kpi
 
-        kinds = {k.key: k.kind for k in KPIS}
         for key, value in targets.items():
-            scale, lo, hi = KPI_TARGET_RANGES[kinds[key]]
+            scale, lo, hi = KPI_TARGET_RANGES[kpi(key).unit]
             if not lo <= value <= hi:
                 raise ValueError(f"{key} is {scale}: its target is between {lo:g} and {hi:g}, not {value:g}")
         return targets

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from seamline.metrics import _period
+from seamline.kpis import Period
 from seamline.warehouse import Warehouse
 
 FEATURES = ("contacts", "repeat_contacts", "transfers", "repeat_info", "reauth", "channel_switches",
@@ -26,7 +26,7 @@ def effort_frame(wh: Warehouse, start, end, channels: tuple[str, ...] = (), topi
     (a deterministic uniform sample)."""
     import pandas as pd
 
-    p = _period(start, end) | {"channels": list(channels), "topics": list(topics), "mod": max(1, int(sample_mod))}
+    p = Period.of(start, end).params() | {"channels": list(channels), "topics": list(topics), "mod": max(1, int(sample_mod))}
     cols = ["customer", *FEATURES, "ces", "answers"]
     frame = wh.df(  # columnar fetch: one row per active customer
         "SELECT d.customer AS customer, d.contacts AS contacts, d.repeat_contacts AS repeat_contacts, "

@@ -180,15 +180,6 @@ def _fill_days(df: "pd.DataFrame", state: State) -> "pd.DataFrame":
     return days_frame(state).merge(df, on="day", how="left")
 
 
-def _customer_days(params: dict[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
-    """(sql, params, columns) of the per-day silence counts from customer_days
-    (the overview's sparklines, the effort page's silence chart)."""
-    return ("SELECT day, countIf(inbound > 0), sum(contacts), sum(repeat_contacts), "
-            "countIf(inbound > 0 AND repeat_contacts = 0 AND repeat_info = 0) FROM customer_days "
-            "WHERE day >= {start_day:Date} AND day < {end_day:Date} GROUP BY day ORDER BY day",
-            params, ["day", "active_customers", "contacts", "repeat_contacts", "silent_customers"])
-
-
 # Overview -------------------------------------------------------------------
 @memo
 def period_pair(ctx: Ctx, state: State) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -215,42 +206,31 @@ def kpi_table(ctx: Ctx, state: State) -> "pd.DataFrame":
 
 @dataset("overview.daily")
 def daily_kpis(ctx: Ctx, state: State) -> "pd.DataFrame":
-    """One row per UTC day with every shared KPI (for the sparklines)."""
-    from seamline.metrics import FRESHNESS_TOTAL_ROWS, TARGET_EXPR, full_days, target_params
+    """One row per UTC day with every KPI that has a per-day value (the
+    sparklines), from each registry family's ``daily`` (run concurrently)."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    p = state.params() | target_params(ctx.settings) | {"easy": ctx.settings.windows.ces_easy_min}
+    import pandas as pd
+
+    from seamline.kpis import Period, families
+
     base = days_frame(state)
     if base.empty:
         return base
-    queries = [
-        ("SELECT toDate(hour) AS day, sum(events), quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch)[2] "
-         f"FROM {FRESHNESS_TOTAL_ROWS} GROUP BY day", p | full_days(state.start, state.end),
-         ["day", "events", "freshness_p95_s"]),
-        (f"SELECT toDate(hour) AS day, countIf(p95 <= {TARGET_EXPR}) / count() "
-         f"FROM freshness_source_hourly WHERE {_PERIOD % ('hour', 'hour')} GROUP BY day", p,
-         ["day", "slo_met_rate"]),
-        ("SELECT toDate(at) AS day, count(), avg(frictionless) FROM transitions "
-         f"WHERE {_PERIOD % ('at', 'at')} GROUP BY day", p, ["day", "transitions", "continuity_rate"]),
-        _customer_days(p),
-        ("SELECT toDate(at) AS day, count(), avg(ces) FROM surveys "
-         f"WHERE {_PERIOD % ('at', 'at')} GROUP BY day", p, ["day", "responses", "ces_mean"]),
-        ("SELECT toDate(at) AS day, count() FROM incidents FINAL "
-         f"WHERE {_PERIOD % ('at', 'at')} GROUP BY day", p, ["day", "incidents"]),
-    ]
-    parts = _frames(ctx.wh, queries)
-    import pandas as pd
-
+    p = Period.of(state.start, state.end)
+    fams = [f for f in families() if f.daily is not None]
+    with ThreadPoolExecutor(max_workers=min(4, len(fams))) as pool:
+        parts = list(pool.map(lambda f: f.daily(ctx.wh, ctx.settings, p), fams))
     out = base
     for part in parts:
-        if not part.empty:
-            part["day"] = pd.to_datetime(part["day"]).dt.date
-        out = out.merge(part, on="day", how="left") if not part.empty else out.assign(
-            **{c: float("nan") for c in part.columns if c != "day"})
-    out["repeat_contact_rate"] = out["repeat_contacts"] / out["contacts"].where(out["contacts"] > 0)
-    out["silence_rate"] = out["silent_customers"] / out["active_customers"].where(out["active_customers"] > 0)
+        if part.empty:
+            out = out.assign(**{c: float("nan") for c in part.columns if c != "day"})
+            continue
+        part["day"] = pd.to_datetime(part["day"]).dt.date
+        out = out.merge(part, on="day", how="left")
     out["incidents"] = out["incidents"].fillna(0)
-    has_any = out[["events", "transitions", "active_customers", "responses"]].fillna(0).sum().sum() > 0
-    return out if has_any or out["incidents"].sum() > 0 else out.iloc[0:0]
+    has_any = out[[f.daily_volume for f in fams]].fillna(0).to_numpy().sum() > 0
+    return out if has_any else out.iloc[0:0]
 
 
 @dataset("overview.incidents")
@@ -287,10 +267,10 @@ def _cohort_in_period(state: State) -> bool:
 @memo
 def retention(ctx: Ctx, state: State, cohort_in_period: bool = False) -> dict[str, Any]:
     """Survival at the landmark days and the log-rank p from
-    ``seamline.metrics.retention`` (the one computation of these numbers), for
+    ``seamline.kpis.retention.retention`` (the one computation of these numbers), for
     every cohort or those whose first event is in the period, in the view's
     channels."""
-    from seamline.metrics import retention as landmark_retention
+    from seamline.kpis.retention import retention as landmark_retention
 
     start, end = (state.start, state.end) if cohort_in_period else (None, None)
     return landmark_retention(ctx.wh, ctx.settings, start, end, state.channels)
@@ -301,7 +281,8 @@ def retention_groups(ctx: Ctx, state: State, cohort_in_period: bool = False) -> 
     """(segment, duration_days rounded up to 0.1 day, churned, n): the curves'
     points without raw rows. For drawing only: the numbers at the landmark days
     come from ``retention``."""
-    from seamline.metrics import end_of_data
+    from seamline.kpis import sql
+    from seamline.kpis.retention import cohort_params, end_of_data
 
     eod = end_of_data(ctx.wh)
     cols = ["segment", "duration_days", "churned", "n"]
@@ -309,17 +290,8 @@ def retention_groups(ctx: Ctx, state: State, cohort_in_period: bool = False) -> 
         import pandas as pd
 
         return pd.DataFrame(columns=cols)
-    where = ("landmark_at <= {eod:DateTime64(3, 'UTC')} AND (churn_at IS NULL OR churn_at > landmark_at) "
-             "AND (length({channels:Array(String)}) = 0 OR first_channel IN {channels:Array(String)}) "
-             "AND ({has_period:UInt8} = 0 OR (first_at >= {start:DateTime64(3, 'UTC')} "
-             "AND first_at < {end:DateTime64(3, 'UTC')}))")
-    return _frame(ctx.wh,
-                  "SELECT if(frictioned, 'frictioned', 'seamless') AS segment, "
-                  "ceil((toUnixTimestamp64Milli(ifNull(churn_after_at, {eod:DateTime64(3, 'UTC')})) "
-                  "  - toUnixTimestamp64Milli(landmark_at)) / 8640000) / 10 AS d, "
-                  "churn_after_at IS NOT NULL AS churned, count() "
-                  f"FROM retention_customers WHERE {where} GROUP BY segment, d, churned ORDER BY segment, d",
-                  state.params() | {"has_period": int(cohort_in_period), "eod": eod}, cols)
+    start, end = (state.start, state.end) if cohort_in_period else (None, None)
+    return _frame(ctx.wh, sql("retention", "curve"), cohort_params(eod, start, end, state.channels), cols)
 
 
 @dataset("retention.curves")
@@ -351,7 +323,7 @@ def retention_summary(ctx: Ctx, state: State) -> "pd.DataFrame":
     interval, and the log-rank p (all from ``retention``)."""
     import pandas as pd
 
-    from seamline.metrics import LANDMARKS
+    from seamline.kpis.retention import LANDMARKS
 
     r = retention(ctx, state, _cohort_in_period(state))
     rows = []
@@ -370,7 +342,7 @@ def retention_summary(ctx: Ctx, state: State) -> "pd.DataFrame":
 
 @dataset("retention.cohorts")
 def retention_cohorts(ctx: Ctx, state: State) -> "pd.DataFrame":
-    from seamline.metrics import end_of_data
+    from seamline.kpis.retention import end_of_data
 
     eod = end_of_data(ctx.wh)
     cols = ["cohort", "customers", "reached_landmark", "frictioned", "frictioned_share", "churned_after_landmark",
@@ -448,12 +420,14 @@ def bucket_seconds(state: State) -> int:
 
 @dataset("freshness.series")
 def freshness_series(ctx: Ctx, state: State) -> "pd.DataFrame":
-    from seamline.metrics import FRESHNESS_ROWS, full_days
+    from seamline.kpis import Period
 
     p = state.params() | {"bucket": bucket_seconds(state)}
     rows = "freshness_hourly"
     if p["bucket"] == 86400:  # day buckets: whole days come merged from freshness_daily
-        rows, p = FRESHNESS_ROWS, p | full_days(state.start, state.end)
+        rows = ("freshness_period(start = {start:DateTime64(3, 'UTC')}, end = {end:DateTime64(3, 'UTC')}, "
+                "full_from = {full_from:Date}, full_to = {full_to:Date})")
+        p |= Period.of(state.start, state.end).full_days()
     return _frame(ctx.wh,
                   "SELECT toStartOfInterval(hour, toIntervalSecond({bucket:UInt32})) AS bucket, source, sum(events), "
                   "quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch) AS q, q[1], q[2], q[3] "
@@ -464,12 +438,10 @@ def freshness_series(ctx: Ctx, state: State) -> "pd.DataFrame":
 
 @dataset("freshness.slo")
 def freshness_slo(ctx: Ctx, state: State) -> "pd.DataFrame":
-    from seamline.metrics import TARGET_EXPR, target_params
+    from seamline.kpis import sql
+    from seamline.kpis.freshness import target_params
 
-    df = _frame(ctx.wh, f"SELECT source, any({TARGET_EXPR}) AS target, count(), countIf(p95 <= {TARGET_EXPR}), "
-                "sum(events), max(p95) FROM freshness_source_hourly "
-                f"WHERE {_PERIOD % ('hour', 'hour')} AND {_SRC % 'source'} GROUP BY source ORDER BY source",
-                state.params() | target_params(ctx.settings),
+    df = _frame(ctx.wh, sql("freshness", "by_source"), state.params() | target_params(ctx.settings),
                 ["source", "target_s", "source_hours", "met", "events", "worst_hour_p95_s"])
     return _with_wilson(df, "met", "source_hours", "slo_met_rate")
 
@@ -632,7 +604,10 @@ def ces_trend(ctx: Ctx, state: State) -> "pd.DataFrame":
 
 @dataset("effort.silence")
 def silence_daily(ctx: Ctx, state: State) -> "pd.DataFrame":
-    df = _frame(ctx.wh, *_customer_days(state.params()))
+    from seamline.kpis import Period
+    from seamline.kpis.silence import DAILY_COLUMNS, daily
+
+    df = daily(ctx.wh, ctx.settings, Period.of(state.start, state.end))[DAILY_COLUMNS]
     if df.empty:
         return df
     df = _fill_days(df, state).fillna(0)

@@ -9,9 +9,8 @@ sources, topics, attrs — event data) is escaped, so Plotly shows it as text.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from seamline.safe_output import clip, plain_inputs
 
@@ -20,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
 
     from seamline.config import Settings
+    from seamline.kpis import Kpi
 
 NO_DATA = "No data for this selection"
 COLORS = {"seamless": "#2a9d8f", "frictioned": "#e76f51", "before": "#577590", "after": "#e76f51",
@@ -179,63 +179,26 @@ def job_health(runs: Iterable[Mapping[str, Any]], jobs: Iterable[str] = ()) -> "
 # --------------------------------------------------------------------------
 # KPIs
 # --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Kpi:
-    key: str
-    label: str
-    path: tuple[str, ...]
-    kind: str                 # "pct", "seconds", "score", "count"
-    higher_is_better: bool
-    default_target: float | None
-    daily: str | None         # column of the daily frame for the sparkline
-    counts: Callable[[dict], tuple[int, int]] | None = None   # (successes, n) for the rate test
+def _tiles():
+    from seamline.kpis import tiles
+
+    return tiles()
 
 
-KPIS: tuple[Kpi, ...] = (
-    Kpi("freshness_p95_s", "Freshness p95", ("freshness", "p95_s"), "seconds", False, None, "freshness_p95_s"),
-    Kpi("slo_met_rate", "Freshness SLO met", ("freshness", "slo_met_rate"), "pct", True, 0.95, "slo_met_rate",
-        lambda m: (m["freshness"]["source_hours_met"], m["freshness"]["source_hours"])),
-    Kpi("continuity_rate", "Continuity", ("continuity", "rate"), "pct", True, 0.80, "continuity_rate",
-        lambda m: (m["continuity"]["frictionless"], m["continuity"]["transitions"])),
-    Kpi("repeat_contact_rate", "Repeat-contact rate", ("silence", "repeat_contact_rate"), "pct", False, 0.15,
-        "repeat_contact_rate", lambda m: (m["silence"]["repeat_contacts"], m["silence"]["contacts"])),
-    Kpi("silence_rate", "Silence rate", ("silence", "silence_rate"), "pct", True, 0.85, "silence_rate",
-        lambda m: (m["silence"]["silent_customers"], m["silence"]["active_customers"])),
-    Kpi("ces_mean", "Customer effort (CES)", ("effort", "ces_mean"), "score", True, 5.5, "ces_mean"),
-    Kpi("retention_90", "Retention at 90 days", ("retention", "segments", "*", "survival_90"), "pct", True, 0.90, None),
-    Kpi("incidents", "Conflicting-message incidents", ("incidents", "total"), "count", False, 0.0, "incidents"),
-)
+# The overview's KPIs, from the registry (seamline.kpis), in its order.
+KPIS = _tiles()
 
 
 def kpi_targets(settings: "Settings") -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
-    for k in KPIS:
-        default = float(settings.freshness_target_s) if k.key == "freshness_p95_s" else k.default_target
-        out[k.key] = float(settings.targets[k.key]) if k.key in (settings.targets or {}) else default
-    return out
-
-
-def kpi_value(metrics: Mapping[str, Any], kpi: Kpi) -> float | None:
-    if kpi.key == "retention_90":
-        segs = metrics.get("retention", {}).get("segments", {})
-        total = sum((s.get("customers") or 0) for s in segs.values())
-        vals = [(s.get("survival_90"), s.get("customers") or 0) for s in segs.values() if s.get("survival_90") is not None]
-        if not vals or not total:
-            return None
-        return sum(v * n for v, n in vals) / sum(n for _, n in vals)
-    node: Any = metrics
-    for part in kpi.path:
-        node = node.get(part) if isinstance(node, Mapping) else None
-        if node is None:
-            return None
-    return float(node)
+    """Each overview KPI's target by its short name (seamline.toml's, else its default)."""
+    return {k.name: k.target(settings) for k in KPIS}
 
 
 def fmt_kpi(kind: str, value: Any) -> str:
     if is_missing(value):
         return "–"
     return {"pct": fmt_pct, "seconds": fmt_duration, "score": lambda v: fmt_num(v, 2),
-            "count": lambda v: f"{int(v):,}"}[kind](value)
+            "count": lambda v: f"{int(v):,}", "number": lambda v: fmt_num(v, 1)}[kind](value)
 
 
 def fmt_change(kind: str, change: Any) -> str:
@@ -252,25 +215,13 @@ def fmt_change(kind: str, change: Any) -> str:
     return f"{sign}{a:.2f}"
 
 
-def compare_kpi(kpi: Kpi, cur: Mapping[str, Any], prev: Mapping[str, Any]) -> dict[str, Any]:
-    """Value, previous, change and its significance (two-proportion z-test for
-    rates, Welch t-test for the CES mean; p95 and counts: change only)."""
-    value, previous = kpi_value(cur, kpi), kpi_value(prev, kpi)
+def compare_kpi(kpi: "Kpi", cur: Mapping[str, Any], prev: Mapping[str, Any]) -> dict[str, Any]:
+    """Value, previous, change and its significance (the KPI's own test: the
+    two-proportion z-test for rates, Welch's t-test for the CES mean; none for
+    quantiles, counts and retention)."""
+    value, previous = kpi.of(cur), kpi.of(prev)
     change = None if value is None or previous is None else value - previous
-    p = None
-    if kpi.counts is not None:
-        from seamline.stats.intervals import two_proportions
-
-        s1, n1 = kpi.counts(cur)
-        s2, n2 = kpi.counts(prev)
-        p = two_proportions(int(s1 or 0), int(n1 or 0), int(s2 or 0), int(n2 or 0)).p_value
-    elif kpi.key == "ces_mean":
-        from seamline.metrics import ces_comparison
-
-        test = ces_comparison(cur["effort"], prev["effort"])
-        p = None if test is None else test.p_value
-    elif kpi.key == "retention_90":
-        p = None
+    p = kpi.p_value(cur, prev)
     better = None
     if change is not None and change != 0:
         better = (change > 0) == kpi.higher_is_better
@@ -278,7 +229,7 @@ def compare_kpi(kpi: Kpi, cur: Mapping[str, Any], prev: Mapping[str, Any]) -> di
             "significant": p is not None and p < 0.05, "better": better}
 
 
-def on_target(kpi: Kpi, value: float | None, target: float | None) -> bool | None:
+def on_target(kpi: "Kpi", value: float | None, target: float | None) -> bool | None:
     if value is None or target is None:
         return None
     return value >= target if kpi.higher_is_better else value <= target
@@ -290,12 +241,12 @@ def kpi_frame(cur: Mapping[str, Any], prev: Mapping[str, Any], targets: Mapping[
     rows = []
     for k in KPIS:
         c = compare_kpi(k, cur, prev)
-        t = targets.get(k.key)
-        rows.append({"kpi": k.key, "label": k.label, "value": c["value"], "previous": c["previous"],
+        t = targets.get(k.name)
+        rows.append({"kpi": k.name, "label": k.label, "value": c["value"], "previous": c["previous"],
                      "change": c["change"], "p_value": c["p_value"], "significant": c["significant"],
                      "better": c["better"], "target": t, "on_target": on_target(k, c["value"], t),
-                     "value_text": fmt_kpi(k.kind, c["value"]), "previous_text": fmt_kpi(k.kind, c["previous"]),
-                     "change_text": fmt_change(k.kind, c["change"]), "target_text": fmt_kpi(k.kind, t),
+                     "value_text": fmt_kpi(k.unit, c["value"]), "previous_text": fmt_kpi(k.unit, c["previous"]),
+                     "change_text": fmt_change(k.unit, c["change"]), "target_text": fmt_kpi(k.unit, t),
                      "p_text": fmt_p(c["p_value"]) if c["p_value"] is not None else "no test",
                      "significant_text": ("yes" if c["significant"] else "no") if c["p_value"] is not None else "–"})
     return pd.DataFrame(rows)
@@ -306,9 +257,11 @@ def retention_fallback(rows: "pd.DataFrame", retention: Mapping[str, Any] | None
     """Retention at 90 days over all cohorts (``retention``: the output of
     ``seamline.metrics.retention`` for every cohort, read as the tile reads its
     period's) when the period's own cohort has no customer yet."""
+    from seamline.kpis import kpi as registered
+
     rows = rows.copy()
-    kpi = next(k for k in KPIS if k.key == "retention_90")
-    value = kpi_value({"retention": retention or {}}, kpi)
+    kpi = registered("retention_90")
+    value = kpi.of({"retention": retention or {}})
     if value is None:
         return rows
     rows.loc["retention_90", "value"] = value
