@@ -75,3 +75,11 @@ def test_a_missing_statement_names_the_file_and_what_it_has():
     assert "FROM transitions" in statement("seamline.kpis", "continuity", "period")
     with pytest.raises(SqlFileError, match=r"continuity\.sql has no statement named 'nope' \(it has: period, daily"):
         statement("seamline.kpis", "continuity", "nope")
+
+
+def test_every_kpi_says_what_it_measures(tmp_path):
+    s = Settings(data_dir=tmp_path, windows={"friction_minutes": 45})
+    for k in kpis.all_kpis():
+        text = k.describe(s)
+        assert len(text) > 20 and "{" not in text, k.key
+    assert "45 min" in kpis.kpi("continuity.rate").describe(s)

@@ -256,25 +256,12 @@ def cmd_metrics(ctx: Context, args) -> int:
     if args.json:
         emit_json(m)
         return EXIT_OK
-    print(f"period {m['period']['from']} .. {m['period']['to']} (to exclusive)")
-    from seamline.kpis import families
+    from seamline.kpis import as_utc
+    from seamline.report import metrics_text
 
-    for family in (f.name for f in families() if f.name != "retention"):
-        values = {k: v for k, v in m[family].items() if not isinstance(v, (dict, list))}
-        print(f"\n{family}")
-        for k, v in values.items():
-            print(f"  {k:<28} {'-' if v is None else (f'{v:.4g}' if isinstance(v, float) else v)}")
-        if family == "incidents":
-            for rule, n in m[family]["by_rule"].items():
-                print(f"  {rule:<28} {n}")
-    from seamline.kpis.retention import LANDMARKS
-
-    r = m["retention"]
-    print(f"\nretention (landmark {r['landmark_days']} d, log-rank p = {r['logrank_p']})")
-    for seg, e in r["segments"].items():
-        print(f"  {seg:<11} customers {e['customers']:>6}  churned {e['churned']:>5}  "
-              + "  ".join(f"S({d})={'-' if e[f'survival_{d}'] is None else format(e[f'survival_{d}'], '.3f')}"
-                          for d in LANDMARKS))
+    start, end = as_utc(args.from_), as_utc(args.to)
+    prev = period_metrics(ctx.wh, ctx.settings, start - (end - start), start)
+    print(metrics_text(m, prev, ctx.settings))
     return EXIT_OK
 
 

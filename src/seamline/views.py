@@ -212,6 +212,8 @@ def fmt_change(kind: str, change: Any) -> str:
         return f"{sign}{fmt_duration(a)}"
     if kind == "count":
         return f"{sign}{int(a):,}"
+    if kind == "number":
+        return f"{sign}{a:,.1f}"
     return f"{sign}{a:.2f}"
 
 

@@ -48,6 +48,12 @@ class Kpi:
     compare: Callable[[Mapping[str, Any], Mapping[str, Any]], float | None] | None = None
     # its value when not the number at ``key`` (e.g. over retention's segments)
     value: Callable[[Mapping[str, Any]], float | None] | None = None
+    # a caveat on its value, for people (family output -> text or None), e.g.
+    # a survival carried forward past the longest follow-up
+    caveat: Callable[[Mapping[str, Any]], str | None] | None = None
+    # what it measures, for people (the tiles' and the CLI's definitions);
+    # {w.<window>} and {s.<setting>} are filled from the settings
+    definition: str = ""
     tile: bool = False        # on the overview (tiles, comparison table), in registry order
     daily: bool = False       # a column ``name`` of the family's per-day frame
 
@@ -84,6 +90,13 @@ class Kpi:
                 return float(targets[k])
         t = self.default_target
         return float(t(settings)) if callable(t) else t
+
+    def caveat_of(self, metrics: Mapping[str, Any]) -> str | None:
+        return None if self.caveat is None else self.caveat(metrics.get(self.family) or {})
+
+    def describe(self, settings: "Settings") -> str:
+        """Its definition with the configured windows and targets filled in."""
+        return self.definition.format(w=settings.windows, s=settings)
 
     def p_value(self, cur: Mapping[str, Any], prev: Mapping[str, Any]) -> float | None:
         """The p-value of the change from ``prev`` to ``cur`` (None: no test)."""

@@ -23,7 +23,9 @@ FAMILY = Family(
     name="continuity",
     kpis=(
         Kpi("continuity.rate", "continuity_rate", "Continuity", "pct", True, 0.80,
-            counts=("frictionless", "transitions"), tile=True, daily=True),
+            counts=("frictionless", "transitions"), tile=True, daily=True,
+            definition="Share of channel changes within a journey after which the customer did not have to "
+                       "repeat information, sign in again or be transferred in the next {w.friction_minutes:g} min"),
     ),
     period=period,
     daily=daily,

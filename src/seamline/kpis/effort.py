@@ -53,9 +53,11 @@ FAMILY = Family(
     name="effort",
     kpis=(
         Kpi("effort.ces_mean", "ces_mean", "Customer effort (CES)", "score", True, 5.5,
-            volume="responses", compare=_mean_p, tile=True, daily=True),
+            volume="responses", compare=_mean_p, tile=True, daily=True,
+            definition="Mean customer effort score from surveys, 1 (very hard) to 7 (very easy)"),
         Kpi("effort.ces_easy_rate", "ces_easy_rate", "Easy answers (CES)", "pct", True,
-            counts=("easy", "responses")),
+            counts=("easy", "responses"),
+            definition="Share of survey answers of {w.ces_easy_min} or more (easy)"),
     ),
     period=period,
     intervals=intervals,

@@ -42,8 +42,11 @@ def daily(wh, settings, p: Period):
 
 
 def _lag(q: str, label: str, tile: bool = False) -> Kpi:
+    share = {"p50": "Half", "p95": "95 %", "p99": "99 %"}[q]
     return Kpi(f"freshness.{q}_s", f"freshness_{q}_s", label, "seconds", False, volume="events", tile=tile,
-               daily=tile, default_target=(lambda s: s.freshness_target_s) if q == "p95" else None)
+               daily=tile, default_target=(lambda s: s.freshness_target_s) if q == "p95" else None,
+               definition=f"{share} of the period's events reached the warehouse within this time "
+                          "(lag = ingested_at − occurred_at)")
 
 
 FAMILY = Family(
@@ -51,7 +54,9 @@ FAMILY = Family(
     kpis=(
         _lag("p95", "Freshness p95", tile=True),
         Kpi("freshness.slo_met_rate", "slo_met_rate", "Freshness SLO met", "pct", True, 0.95,
-            counts=("source_hours_met", "source_hours"), tile=True, daily=True),
+            counts=("source_hours_met", "source_hours"), tile=True, daily=True,
+            definition="Share of source-hours whose p95 lag met the source's target "
+                       "({s.freshness_target_s:g} s unless set per source)"),
         _lag("p50", "Freshness p50"),
         _lag("p99", "Freshness p99"),
     ),

@@ -22,7 +22,9 @@ FAMILY = Family(
     name="incidents",
     kpis=(
         Kpi("incidents.total", "incidents", "Conflicting-message incidents", "count", False, 0.0,
-            tile=True, daily=True),
+            tile=True, daily=True,
+            definition="Customers told contradictory things: a promotion after a purchase or during an open "
+                       "complaint, two statuses for one subject"),
     ),
     period=period,
     daily=daily,

@@ -46,14 +46,14 @@ def landmark_cohort(wh, start=None, end=None, channels=()):
 
 
 def _no_survival() -> dict[str, Any]:
-    return {"customers": 0, "churned": 0} | {
+    return {"customers": 0, "churned": 0, "followup_days": None} | {
         f"survival_{day}{part}": None for day in LANDMARKS for part in ("", "_ci")}
 
 
 def retention(wh, settings, start=None, end=None, channels=()) -> dict[str, Any]:
     """Kaplan–Meier survival at the landmark days per segment (exact durations;
-    past the longest follow-up the curve is carried forward, as lifelines
-    does), with its 95 % interval, and the log-rank p. The one computation of
+    past the longest follow-up, ``followup_days``, the curve is carried
+    forward, as lifelines does), with its 95 % interval, and the log-rank p. The one computation of
     these numbers: ``metrics --json``, the overview tile and the retention
     page all read them from here. The cohort is as in ``landmark_cohort``."""
     arrays, _ = landmark_cohort(wh, start, end, channels)
@@ -66,6 +66,8 @@ def retention(wh, settings, start=None, end=None, channels=()) -> dict[str, Any]
         d, e = durations[mask], churned[mask]
         entry = _no_survival() | {"customers": int(d.size), "churned": int(e.sum())}
         if d.size:
+            # the longest follow-up: survival past it is the last value carried forward
+            entry["followup_days"] = float(d.max())
             from seamline.stats.survival import kaplan_meier, survival_at
 
             curve = kaplan_meier(d, e)
@@ -99,17 +101,31 @@ def _overall(day: int):
     return value
 
 
-def _customers(r: Mapping[str, Any]) -> int:
-    return sum((s.get("customers") or 0) for s in (r.get("segments") or {}).values())
+def _carried(day: int, segments: tuple[str, ...] = SEGMENTS):
+    """The caveat of survival at ``day`` when the data does not reach it: the
+    value is the one at the longest follow-up, carried forward."""
+    def caveat(r: Mapping[str, Any]) -> str | None:
+        segs = [(r.get("segments") or {}).get(seg) or {} for seg in segments]
+        follow = [s["followup_days"] for s in segs if s.get("followup_days") is not None
+                  and s.get(f"survival_{day}") is not None]
+        if not follow or max(follow) >= day:
+            return None
+        return f"as at {max(follow):.1f} d, the longest follow-up"
+    return caveat
 
 
 FAMILY = Family(
     name="retention",
     kpis=(
         Kpi("retention.survival_90", "retention_90", "Retention at 90 days", "pct", True, 0.90,
-            value=_overall(90), volume="segments.*.customers", tile=True),
+            value=_overall(90), volume="segments.*.customers", tile=True, caveat=_carried(90),
+            definition="Share of the period's new customers still there 90 days after their "
+                       "{w.landmark_days}-day landmark (Kaplan–Meier, both segments weighted by their customers)"),
         *(Kpi(f"retention.segments.{seg}.survival_{day}", f"retention_{seg}_{day}",
-              f"Retention at {day} days ({seg})", "pct", True, volume=f"segments.{seg}.customers")
+              f"Retention at {day} days ({seg})", "pct", True, volume=f"segments.{seg}.customers",
+              caveat=_carried(day, (seg,)),
+              definition=f"Share of {seg} customers still there {day} days after their "
+                         "{w.landmark_days}-day landmark (Kaplan–Meier)")
           for seg in SEGMENTS for day in LANDMARKS),
     ),
     period=period,
