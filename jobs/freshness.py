@@ -11,7 +11,8 @@ JOB = Job(
     scope="hour",
     inputs=("events",),
     outputs=("freshness_hourly", "freshness_source_hourly"),
-    extra_outputs=("freshness_daily", "freshness_daily_total"),  # keyed by day: the SQL rewrites the touched days
+    extra_outputs=("freshness_daily", "freshness_daily_total"),
+    keyed_by=(("freshness_daily", "day"), ("freshness_daily_total", "day")),  # an increment rewrites its days
     statements=lambda s: [("freshness", {"part": 0, "parts": 1}), ("freshness_daily", {})],
     full_statements=lambda s: [("freshness", {"part": p, "parts": FRESHNESS_PARTS}) for p in range(FRESHNESS_PARTS)]
     + [("freshness_daily", {})],

@@ -1,24 +1,26 @@
--- Freshness per day, merged from freshness_hourly (freshness.sql) for the
--- days the scope touches ({scope:Identifier}), or all when {full:UInt8} = 1.
--- Per source x channel x day: every day the scope touches, merged again from
--- all of that day's hours (the runner truncates the table in a full run).
-DELETE FROM freshness_daily
-WHERE {full:UInt8} = 0 AND day IN (SELECT DISTINCT toDate(key) FROM {scope:Identifier});
-
+-- Freshness per day, merged from the hourly rows, for the days the scope
+-- ({scope:Identifier}) touches, or every day when {full:UInt8} = 1.  A day's
+-- hours are the run's new hourly rows (freshness_hourly as freshness.sql just
+-- wrote it: the run's copy) and, in an increment, the day's other hours as
+-- readers see them ({published_freshness_hourly:Identifier}).  The runner
+-- replaces the touched days' rows.
+-- Per source x channel x day:
 INSERT INTO freshness_daily
 SELECT toDate(hour) AS day, source, channel, sum(events), sum(skewed),
        quantilesDDMergeState(0.005, 0.5, 0.95, 0.99)(sketch)
-FROM freshness_hourly
-WHERE {full:UInt8} = 1 OR toDate(hour) IN (SELECT DISTINCT toDate(key) FROM {scope:Identifier})
+FROM
+(
+    SELECT hour, source, channel, events, skewed, sketch FROM freshness_hourly
+    UNION ALL
+    SELECT hour, source, channel, events, skewed, sketch FROM {published_freshness_hourly:Identifier}
+    WHERE {full:UInt8} = 0 AND toDate(hour) IN (SELECT DISTINCT toDate(key) FROM {scope:Identifier})
+      AND hour NOT IN (SELECT key FROM {scope:Identifier})
+)
 GROUP BY day, source, channel;
 
 -- Per UTC day over all sources and channels: merged from the rows just
--- written (the runner truncates the table in a full run).
-DELETE FROM freshness_daily_total
-WHERE {full:UInt8} = 0 AND day IN (SELECT DISTINCT toDate(key) FROM {scope:Identifier});
-
+-- written (the touched days, whole).
 INSERT INTO freshness_daily_total
 SELECT day, sum(events), sum(skewed), quantilesDDMergeState(0.005, 0.5, 0.95, 0.99)(sketch)
 FROM freshness_daily
-WHERE {full:UInt8} = 1 OR day IN (SELECT DISTINCT toDate(key) FROM {scope:Identifier})
 GROUP BY day;

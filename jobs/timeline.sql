@@ -10,11 +10,12 @@
 -- 3 M of them took 1.3 GB).
 --
 -- An incremental run inserts every event of the customers whose key changed
--- (their identifiers are in job_scope_idents; the runner deleted their rows),
--- and appends the new events (the run's batches, read through the load_id
--- index) of the others.  An event already in the timeline (a retry after a
--- crash) is not appended again.  The {full} = 0 guards keep a full run from
--- building the incremental sets.
+-- (their identifiers are in job_scope_idents; the runner replaces their
+-- rows), and appends the new events (the run's batches, read through the
+-- load_id index) of the others.  An event already in the timeline as readers
+-- see it ({published_timeline}: a retry after a crash) is not appended
+-- again.  The {full} = 0 guards keep a full run from building the
+-- incremental sets.
 --
 -- occurred_at is not written: in the timeline it is an ALIAS of ms
 -- (migration 0010).
@@ -34,7 +35,7 @@ FROM
     WHERE loaded_at > {since:DateTime64(3, 'UTC')}
       AND ident NOT IN (SELECT ident FROM job_scope_idents WHERE job = {job:String})
       AND event_id NOT IN (
-          SELECT event_id FROM timeline
+          SELECT event_id FROM {published_timeline:Identifier}
           PREWHERE customer IN (SELECT key FROM {scope:Identifier})
           WHERE ms >= (SELECT min(toUnixTimestamp64Milli(occurred_at)) FROM events
                        PREWHERE {full:UInt8} = 0 AND load_id IN (SELECT batch FROM {batches:Identifier})))

@@ -7,7 +7,8 @@ run left in the warehouse and the metadata database.
   run times, sketch states);
 - ``metrics``: ``seamline metrics`` for [FROM, TO);
 - ``leftovers``: leases, runs still ``running``, loads still ``running``, and
-  work tables (staging, shared scopes, full-run copies) left behind.
+  work tables (load staging, shared scopes, full-run copies, increments'
+  stages, identity work tables) left behind.
 Run in a child because the embedded engine allows one data directory per
 process.
 """
@@ -21,6 +22,9 @@ from datetime import datetime, timezone
 # columns a clean rerun writes differently: ids and times of loads and runs
 VOLATILE = {"load_id", "loaded_at", "quarantined_at", "processed_at", "changed_at", "committed_at",
             "heartbeat_at", "started_at", "finished_at", "applied_at", "computed_at", "detected_at"}
+# the identity job's work tables (seamline.identity.resolve)
+IDENTITY_WORK = ("identity_nodes_next", "identity_map_next", "identity_sub", "identity_old", "identity_moved",
+                 "identity_map_add")
 TABLES = ("events", "event_keys", "quarantine", "identity_edges", "identity_map", "case_resolutions",
           "event_batches")
 
@@ -61,7 +65,8 @@ def snapshot(start: datetime, end: datetime) -> dict:
         failed = cx.execute(text("SELECT count(*) FROM job_runs WHERE status = 'failed'")).scalar()
     work = [r[0] for r in wh.rows(
         "SELECT name FROM system.tables WHERE database = currentDatabase() AND "
-        "(startsWith(name, '_load_') OR startsWith(name, '_scope_shared_') OR startsWith(name, '_full_'))")]
+        "(startsWith(name, '_load_') OR startsWith(name, '_scope_shared_') OR startsWith(name, '_full_') "
+        "OR startsWith(name, '_next_') OR name IN {identity:Array(String)})", {"identity": list(IDENTITY_WORK)})]
     loads_running = wh.scalar("SELECT count() FROM (SELECT load_id FROM load_intents GROUP BY load_id "
                               "HAVING argMax(state, heartbeat_at) = 'running')")
     out["leftovers"] = {"leases": int(leases), "runs_running": int(running), "loads_running": int(loads_running),

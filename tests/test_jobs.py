@@ -94,7 +94,7 @@ def test_a_full_timeline_is_written_in_parts_that_hold_every_event_once(small_sa
     wh.command("CREATE TABLE _scope_none (key String) ENGINE = Memory")
     wh.command("CREATE TABLE _batches_none (batch String) ENGINE = Memory")
     full = {"full": 1, "job": "timeline", "scope": "_scope_none", "batches": "_batches_none",
-            "since": datetime(1970, 1, 1, tzinfo=timezone.utc)}
+            "since": datetime(1970, 1, 1, tzinfo=timezone.utc), "published_timeline": "timeline"}
     ranges = key_ranges(wh, *timeline.JOB.split_by, FULL_RUN_PARTS)
     assert len(ranges) == FULL_RUN_PARTS and ranges[0][0] == ranges[-1][1] == ""
     sizes = []
@@ -202,7 +202,8 @@ def test_a_full_freshness_run_in_parts_of_the_months_equals_one_pass(tmp_path, w
     for t in tables:
         wh.command("TRUNCATE TABLE {t:Identifier}", {"t": t})
     wh.command("CREATE TABLE _scope_none (key DateTime('UTC')) ENGINE = Memory")
-    params = {"full": 1, "scope": "_scope_none", "part": 0, "parts": 1}  # every month at once
+    params = {"full": 1, "scope": "_scope_none", "part": 0, "parts": 1,  # every month at once
+              "published_freshness_hourly": "freshness_hourly"}
     wh.run_script(sql_text("seamline.jobs", "freshness"), params)
     wh.run_script(sql_text("seamline.jobs", "freshness_daily"), params)
     assert {t: v for t, v in snapshot(wh).items() if t in tables} == in_parts

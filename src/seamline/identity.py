@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from seamline import faults
+from seamline import faults, publish
 from seamline.warehouse import Warehouse
 
 
@@ -58,13 +58,15 @@ def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = 
     With ``batches`` (a table of new load batch ids) only the components
     touched by those batches' identifiers are relabelled: components only ever
     merge, and every edge of a component starts at one of its own nodes, so
-    the sub-graph of the touched customers' identifiers is closed.  Without
-    it, the whole graph is relabelled and swapped in atomically.
+    the sub-graph of the touched customers' identifiers is closed; their new
+    rows are staged and switched in (``seamline.publish``).  Without it, the
+    whole graph is relabelled and swapped in atomically.
 
     Python only labels integer-coded nodes (SciPy); keys and the diff with the
     previous map are computed in ClickHouse.
     """
-    tmp = ("identity_nodes_next", "identity_map_next", "identity_sub", "identity_old")
+    tmp = ("identity_nodes_next", "identity_map_next", "identity_sub", "identity_old", "identity_moved",
+           "identity_map_add")
     for t in tmp:
         wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
     wh.command("CREATE TABLE identity_nodes_next (node String, label UInt32) ENGINE = Memory")
@@ -110,14 +112,21 @@ def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = 
         faults.point("identity.logged")
         if batches is None:
             if added or moved:
-                wh.command("EXCHANGE TABLES identity_map AND identity_map_next")
-        else:  # rewrite only the moved identifiers; add the new ones
-            if moved:
-                wh.command(f"DELETE FROM identity_map WHERE ident IN (SELECT o.ident {relabelled})")
-                faults.point("identity.deleted")
-            if added or moved:
-                wh.command("INSERT INTO identity_map SELECT * FROM identity_map_next WHERE (ident, customer) NOT IN "
-                           f"(SELECT ident, customer FROM {old})")
+                with publish.switching():
+                    wh.command("EXCHANGE TABLES identity_map AND identity_map_next")
+        elif added or moved:  # rewrite only the moved identifiers; add the new ones
+            # staged first, so readers wait only for the delete and the attach
+            wh.command("CREATE TABLE identity_moved ENGINE = Memory AS "
+                       f"SELECT o.ident AS ident {relabelled}")
+            publish.make_stage(wh, "identity_map", "identity_map_add")
+            wh.command("INSERT INTO identity_map_add SELECT * FROM identity_map_next WHERE (ident, customer) NOT IN "
+                       f"(SELECT ident, customer FROM {old})")
+            partitions = publish.staged_partitions(wh, "identity_map_add")
+            with publish.switching():
+                if moved:
+                    wh.command("DELETE FROM identity_map WHERE ident IN (SELECT ident FROM identity_moved)")
+                    faults.point("identity.deleted")
+                publish.add_staged(wh, "identity_map", "identity_map_add", partitions)
         # the number of customers is reported by a full resolve (it scans the map)
         customers = int(wh.scalar("SELECT uniqExact(customer) FROM identity_map")) if batches is None else -1
         return IdentityResult(nodes=n, customers=customers, changed_idents=added + moved_idents,

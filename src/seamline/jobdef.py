@@ -8,6 +8,10 @@ A job's scope says what an incremental run recomputes:
 - ``global``: a Python function that does its own bookkeeping.
 
 A job only takes load batches that every job it depends on has processed.
+Its SQL writes its output tables by name; the runner points those names at
+copies of the tables (a full run's new tables, an increment's staged rows),
+so a read of an output inside the job's SQL reads the run's new rows.  The
+tables as readers see them are ``{published_<table>:Identifier}``.
 Jobs that list ``timeline`` in their inputs read it through the
 ``{timeline:Identifier}`` parameter: the table itself in a full run, the
 run's slice of it (its scope's rows) in an incremental one.
@@ -43,7 +47,13 @@ class Job:
     # join or aggregation holds one range's keys at a time.
     split_by: tuple[str, str] | None = None
     run: Callable[..., int] | None = None  # global jobs: (wh, settings, full, batches table, since)
-    extra_outputs: tuple[str, ...] = field(default=())   # replaced wholesale, not scoped
+    # Tables the job also writes, not keyed by the scope's column: each is
+    # appended to (its engine keeps the newest row), unless ``keyed_by`` names it.
+    extra_outputs: tuple[str, ...] = field(default=())
+    # (table, column) of an extra output keyed by another column: an
+    # incremental run replaces its rows whose column holds one of the scope's
+    # keys cast to the column's type (an hour's ``day``).
+    keyed_by: tuple[tuple[str, str], ...] = field(default=())
     # The outputs are the events themselves (the timeline): an incremental run
     # rewrites only the customers whose key changed (the runner deletes their
     # rows and puts their identifiers in job_scope_idents) and appends the

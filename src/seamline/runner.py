@@ -1,5 +1,6 @@
 """Run jobs: dependency order, one lock per job, watermark + look-back, scoped
-recompute (delete the scope's rows, insert them again), and a run log.
+recompute (the scope's rows computed again into staging copies, then switched
+in: seamline.publish), and a run log.
 
 Idempotence: a run recomputes whole customers / hours, so re-running,
 retrying after a crash (the watermark only moves on success) or a full
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from seamline import faults
+from seamline import faults, publish
 from seamline.config import Settings
 from seamline.jobdef import Job
 from seamline.liveness import Holder, alive
@@ -254,27 +255,33 @@ def run_job(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full: boo
     if not plock.acquire(blocking=False):
         return RunResult(job.name, "skipped", full, error="already running in this process")
     try:
-        lease = f"job:{job.name}"
-        owner = md.acquire_lease(lease)
-        if owner is None:
-            error = "another live run of this job holds it"
-            md.record_run(job.name, full, "skipped", error=error)
-            return RunResult(job.name, "skipped", full, error=error)
-        faults.point("job.leased")
-        try:
-            for dead in md.interrupt_runs(job.name):
-                log.warning("job %s: run %s (started %s) was interrupted; this run redoes it",
-                            job.name, dead["id"], dead["started_at"])
-            return _run_locked(wh, md, settings, job, full or md.unfinished_full(job.name), crash_after, scopes)
-        finally:
-            md.release_lease(lease, owner)
+        with publish.job_thread():
+            return _run_leased(wh, md, settings, job, full, crash_after, scopes)
     finally:
         plock.release()
 
 
+def _run_leased(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full: bool,
+                crash_after: str | None, scopes: ScopeCache | None) -> RunResult:
+    lease = f"job:{job.name}"
+    owner = md.acquire_lease(lease)
+    if owner is None:
+        error = "another live run of this job holds it"
+        md.record_run(job.name, full, "skipped", error=error)
+        return RunResult(job.name, "skipped", full, error=error)
+    faults.point("job.leased")
+    try:
+        for dead in md.interrupt_runs(job.name):
+            log.warning("job %s: run %s (started %s) was interrupted; this run redoes it",
+                        job.name, dead["id"], dead["started_at"])
+        return _run_locked(wh, md, settings, job, full or md.unfinished_full(job.name), crash_after, scopes)
+    finally:
+        md.release_lease(lease, owner)
+
+
 def _retarget(text: str, tables: dict[str, str]) -> str:
-    """A job's SQL with its own output tables replaced by their full-run
-    copies, where a table name stands (after INTO / FROM / JOIN): a column
+    """A job's SQL with its own output tables replaced by the run's copies
+    of them, where a table name stands (after INTO / FROM / JOIN): a column
     may share a table's name (``contacts``)."""
     for table, copy in tables.items():
         text = re.sub(rf"\b(INTO|FROM|JOIN)(\s+){re.escape(table)}\b(?![.`])", rf"\1\2{copy}", text)
@@ -282,6 +289,7 @@ def _retarget(text: str, tables: dict[str, str]) -> str:
 
 
 FULL_COPY_PREFIX = "_full_"
+STAGE_PREFIX = "_next_"
 
 
 def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full: bool,
@@ -292,13 +300,17 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
     run_id = md.start_run(job.name, full_mode)
     faults.point(f"job.started:{job.name}")
     scope_t, batches_t, rekeyed_t = f"_scope_{job.name}", f"_scope_batches_{job.name}", f"_rekeyed_{job.name}"
-    # A full run of a scoped job writes fresh copies of its tables and swaps
-    # each in when it is complete (EXCHANGE TABLES), so readers see the old
-    # rows until then, never a half-written table, and a killed full run
-    # leaves the old ones.  (A cluster keeps TRUNCATE: its replicated copies
-    # would need replication paths of their own.)
-    copies = ({t: f"{FULL_COPY_PREFIX}{t}" for t in job.outputs + job.extra_outputs}
-              if full_mode and job.scope != "global" and not wh.cluster else {})
+    # The job's SQL writes copies of its tables, and readers see the change
+    # only when it is complete (seamline.publish): a full run writes fresh
+    # copies and swaps each in (EXCHANGE TABLES), and a killed full run
+    # leaves the old ones (a cluster keeps TRUNCATE: its replicated copies
+    # would need replication paths of their own); an increment stages its
+    # scope's new rows and then switches them in.
+    tables = job.outputs + job.extra_outputs
+    if job.scope == "global" or (full_mode and wh.cluster):
+        copies: dict[str, str] = {}
+    else:
+        copies = {t: (FULL_COPY_PREFIX if full_mode else STAGE_PREFIX) + t for t in tables}
     own_cache = scopes is None
     scopes = scopes or ScopeCache(wh)
     try:
@@ -313,25 +325,16 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
             scope = None
         else:
             scope, cache_key = _prepare_scope(wh, job, scope_t, batches_t, full_mode, watermark, since, scopes)
-            # an event log deletes only its re-keyed customers; others delete the whole scope
+            # an event log replaces only its re-keyed customers; others replace the whole scope
             doomed = _prepare_rekeyed(wh, job, rekeyed_t, full_mode, watermark) if job.event_log else scope_t
-            if full_mode:
-                for table in job.outputs + job.extra_outputs:
+            if full_mode or scope:
+                for table in tables:
                     if table in copies:
-                        wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": copies[table]})
-                        wh.command(f"CREATE TABLE {quote_ident(copies[table])} AS {quote_ident(table)}")
+                        publish.make_stage(wh, table, copies[table])
                     else:
                         wh.command("TRUNCATE TABLE {t:Identifier}", {"t": table})
-            elif scope and (doomed == scope_t or wh.scalar("SELECT count() FROM {t:Identifier}", {"t": doomed})):
-                key = "hour" if job.scope == "hour" else "customer"
-                for table in job.outputs:
-                    wh.command(f"DELETE FROM {quote_ident(table)} WHERE {quote_ident(key)} IN "
-                               f"(SELECT key FROM {quote_ident(doomed)})")
-            _maybe_crash(crash_after, "delete")
-            faults.point(f"job.deleted:{job.name}")
-            if full_mode or scope:
                 base = {"full": int(full_mode), "scope": scope_t, "job": job.name, "batches": batches_t,
-                        "since": since}
+                        "since": since} | {f"published_{t}": t for t in tables}
                 if "timeline" in job.inputs:  # the jobs reading the timeline read the scope's slice
                     base["timeline"] = "timeline" if full_mode else scopes.slice(cache_key, scope_t)
                 whole = [("", "")]  # one pass: an increment (its scope), or a file without a range
@@ -342,13 +345,18 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                         wh.run_script(text, base | params | {"lo": lo, "hi": hi})
                         _maybe_crash(crash_after, "statement")
                         faults.point(f"job.statement:{job.name}")
-            for table, copy in copies.items():
-                wh.command(f"EXCHANGE TABLES {quote_ident(table)} AND {quote_ident(copy)}")
-                faults.point(f"job.exchanged:{job.name}")
-                wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": copy})
+            if full_mode:
+                with publish.switching():  # a job's tables change together
+                    for table, copy in copies.items():
+                        wh.command(f"EXCHANGE TABLES {quote_ident(table)} AND {quote_ident(copy)}")
+                        faults.point(f"job.exchanged:{job.name}")
+                for copy in copies.values():
+                    wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": copy})
+            elif scope:
+                _switch(wh, job, copies, scope_t, doomed, crash_after)
             rows = _stored_rows(wh, job.outputs)
         if not full_mode:
-            _apply_patches(wh, job.outputs + job.extra_outputs)
+            _apply_patches(wh, tables)
         wh.command("INSERT INTO job_batches SELECT {job:String}, batch, now64(3) FROM {b:Identifier}",
                    {"job": job.name, "b": batches_t})
         faults.point(f"job.recorded:{job.name}")
@@ -374,6 +382,34 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                 scopes.close()
         except Exception:
             pass
+
+
+def _switch(wh: Warehouse, job: Job, stages: dict[str, str], scope_t: str, doomed: str,
+            crash_after: str | None) -> None:
+    """Replace the scope's rows with the staged ones, as one change for
+    readers (seamline.publish): the old rows of the ``doomed`` keys are
+    deleted (lightweight deletes: patch parts) and the stages' parts are
+    attached.  Everything a statement here needs is read before readers are
+    held back, so they wait for the deletes and attaches only."""
+    key = "hour" if job.scope == "hour" else "customer"
+    deletes = []
+    if doomed == scope_t or wh.scalar("SELECT count() FROM {t:Identifier}", {"t": doomed}):
+        deletes += [(t, key, doomed, "") for t in job.outputs]
+    types = {(t, c): typ for t, c, typ in wh.rows(
+        "SELECT table, name, type FROM system.columns WHERE database = currentDatabase() "
+        "AND (table, name) IN {k:Array(Tuple(String, String))}", {"k": list(job.keyed_by)})} if job.keyed_by else {}
+    deletes += [(t, column, scope_t, types[(t, column)]) for t, column in job.keyed_by]
+    partitions = {table: publish.staged_partitions(wh, stage) for table, stage in stages.items()}
+    with publish.switching():
+        for table, column, keys, cast in deletes:
+            keyed = f"CAST(key, {{type:String}})" if cast else "key"
+            wh.command(f"DELETE FROM {quote_ident(table)} WHERE {quote_ident(column)} IN "
+                       f"(SELECT {keyed} FROM {quote_ident(keys)})", {"type": cast} if cast else None)
+        _maybe_crash(crash_after, "delete")
+        faults.point(f"job.deleted:{job.name}")
+        for table, stage in stages.items():
+            publish.add_staged(wh, table, stage, partitions[table])
+        faults.point(f"job.switched:{job.name}")
 
 
 def key_ranges(wh: Warehouse, table: str, column: str, parts: int) -> list[tuple[str, str]]:

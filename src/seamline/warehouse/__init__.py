@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Iterator
 
+from seamline import publish
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
@@ -251,12 +253,14 @@ class Warehouse:
         with self.client() as c:
             return c.command(sql, parameters=parameters or {})
 
+    # Reads wait while a job run switches its rows in (seamline.publish):
+    # the lock comes before the client, so a waiting read holds no client.
     def rows(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple]:
-        with self.client() as c:
+        with publish.reading(), self.client() as c:
             return c.query(sql, parameters=parameters or {}).result_rows
 
     def dicts(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        with self.client() as c:
+        with publish.reading(), self.client() as c:
             res = c.query(sql, parameters=parameters or {})
             return [dict(zip(res.column_names, r)) for r in res.result_rows]
 
@@ -265,7 +269,7 @@ class Warehouse:
         return rows[0][0] if rows else None
 
     def df(self, sql: str, parameters: dict[str, Any] | None = None) -> "pd.DataFrame":
-        with self.client() as c:
+        with publish.reading(), self.client() as c:
             return c.query_df(sql, parameters=parameters or {})
 
     def insert(self, table: str, rows: list[list[Any]] | list[tuple], column_names: list[str]) -> None:
