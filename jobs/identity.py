@@ -12,7 +12,7 @@ JOB = Job(
     description="connected components of identifiers -> customer keys (SPEC §2)",
     schedule="*/5 * * * *",
     scope="global",
-    inputs=("identity_edges",),
+    inputs=("identity_edges_committed",),
     outputs=("identity_map", "identity_changes"),
     run=_run,
 )

@@ -54,8 +54,8 @@ POINTS = [
     # a full recompute: the tables are swapped in whole, or not at all
     (2, "job.exchanged:freshness"), (2, "job.statement:retention"), (2, "job.recorded:continuity"),
     (2, "job.started:effort"),
-    # a second load
-    (3, "load.batch_written"), (3, "load.commit"), (3, "load.committed"),
+    # a second load (its identity edges are folded in after its commit)
+    (3, "load.batch_written"), (3, "load.commit"), (3, "load.committed"), (3, "load.fold_step"),
     # an increment with late events and identity merges
     (4, "identity.deleted"), (4, "job.recorded:identity"), (4, "job.deleted:timeline"),
     (4, "job.recorded:timeline"), (4, "job.deleted:continuity"), (4, "job.statement:silence"),
@@ -187,6 +187,24 @@ def test_kill_during_rollback_of_a_killed_load(pipeline):
     again = _run(data, _argv(0, pipeline["files"]), kill_at="load.rollback_step#3")
     assert again.returncode == -signal.SIGKILL, again.stderr[-1500:]
     _check_after_kill(pipeline, 0, data, "rollback")
+
+
+def test_identity_after_a_load_killed_with_its_edges_written_equals_no_such_load(pipeline):
+    """The second load killed after writing two batches (events and their
+    identity edges, which link customers of the first) and before its
+    commit; an identity run then: the same identity map and edges as an
+    identity run without that load."""
+    without = _fresh(pipeline, 3, "edges_without")
+    _ok(without, ("jobs", "run", "identity", "--json"))
+    expected = _snapshot(without)
+    data = _fresh(pipeline, 3, "edges_killed")
+    killed = _run(data, _argv(3, pipeline["files"]), kill_at="load.batch_written#2")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-1500:]
+    _ok(data, ("jobs", "run", "identity", "--json"))
+    got = _snapshot(data)
+    for table in ("events", "identity_edges", "identity_map"):
+        assert got["tables"][table] == expected["tables"][table], table
+    assert got["leftovers"] == expected["leftovers"]
 
 
 def test_killed_job_is_interrupted_and_next_run_takes_over_at_once(pipeline):

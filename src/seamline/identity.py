@@ -2,7 +2,11 @@
 
 Nodes are prefixed identifiers (``c:`` customer_id, ``a:`` anonymous_id,
 ``e:`` email hash, ``p:`` phone hash); edges come from events that carry
-several of them (``identity_edges``, fed at load time by a materialized view).
+several of them (``identity_edges``, fed at load time by a materialized view
+and tagged with the load batch that wrote them).  Only the edges of committed
+batches count (``identity_edges_committed``, migration 0013): a load in
+flight may still be rolled back, and customers merged on its edges would
+stay merged.
 The key of a component is its smallest customer_id, else its smallest
 identifier (without the prefix).  ``identity_map`` maps every node to its key;
 events keep their raw identifiers, so a later merge re-keys earlier events
@@ -53,7 +57,7 @@ def components(a: list[str], b: list[str]) -> dict[str, str]:
 
 
 def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = None) -> IdentityResult:
-    """Update identity_map from identity_edges; log the keys that changed.
+    """Update identity_map from the committed identity edges; log the keys that changed.
 
     With ``batches`` (a table of new load batch ids) only the components
     touched by those batches' identifiers are relabelled: components only ever
@@ -73,18 +77,19 @@ def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = 
     wh.command("CREATE TABLE identity_map_next AS identity_map")
     try:
         if batches is None:
-            n = _label_into_next(wh, "SELECT a, b FROM identity_edges", {})
+            n = _label_into_next(wh, "SELECT a, b FROM identity_edges_committed", {})
         else:
             wh.command("CREATE TABLE identity_sub (ident String) ENGINE = Memory")
             wh.command(
-                "INSERT INTO identity_sub SELECT DISTINCT b FROM identity_edges WHERE a IN "
+                "INSERT INTO identity_sub SELECT DISTINCT b FROM identity_edges_committed WHERE a IN "
                 "(SELECT DISTINCT ident FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')} "
                 " AND load_id IN (SELECT batch FROM {batches:Identifier}))",
                 {"batches": batches, "since": since or datetime(1970, 1, 1, tzinfo=timezone.utc)})
             wh.command(
                 "INSERT INTO identity_sub SELECT ident FROM identity_map WHERE customer IN "
                 "(SELECT customer FROM identity_map WHERE ident IN (SELECT ident FROM identity_sub))")
-            n = _label_into_next(wh, "SELECT a, b FROM identity_edges WHERE a IN (SELECT ident FROM identity_sub)", {})
+            n = _label_into_next(wh, "SELECT a, b FROM identity_edges_committed WHERE a IN (SELECT ident FROM identity_sub)",
+                                 {})
         # the old map's rows for the relabelled identifiers: the whole map in a
         # full resolve; an increment reads them once by primary key (the
         # statements below use them)

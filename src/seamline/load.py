@@ -125,20 +125,34 @@ def _commit(wh: Warehouse, intent: _Intent, batches: list[tuple[str, datetime]],
     if batches:
         wh.insert("event_batches", [[b, at, now] for b, at in batches], ["batch", "loaded_at", "committed_at"])
     faults.point("load.committed")
+    fold_edges(wh, intent.load_id)
     wh.insert("loads", [[intent.load_id, intent.file_key, start_ts, now, report.read, report.loaded,
                          report.duplicates, report.quarantined]],
               ["load_id", "file", "started_at", "finished_at", "read", "loaded", "duplicates", "quarantined"])
     intent.write("committed")
 
 
-def rollback_load(wh: Warehouse, load_id: str) -> None:
-    """Remove every row a load wrote (sql/load_rollback.sql) and its staging tables."""
+def _run_load_sql(wh: Warehouse, name: str, load_id: str, point: str) -> None:
     from seamline.warehouse.schema import render_ddl
 
-    for stmt in split_statements(sql_text("seamline.sql", "load_rollback")):
-        wh.command(render_ddl(stmt, wh.cluster), {"prefix": f"{load_id}-"})
-        faults.point("load.rollback_step")
+    params = {"load": load_id, "prefix": f"{load_id}-"}
+    for stmt in split_statements(sql_text("seamline.sql", name)):
+        wh.command(render_ddl(stmt, wh.cluster), {k: v for k, v in params.items() if "{" + k + ":" in stmt})
+        faults.point(point)
+
+
+def rollback_load(wh: Warehouse, load_id: str) -> None:
+    """Remove every row a load wrote (sql/load_rollback.sql) and its staging tables."""
+    _run_load_sql(wh, "load_rollback", load_id, "load.rollback_step")
     _drop_staging(wh, load_id)
+
+
+def fold_edges(wh: Warehouse, load_id: str) -> None:
+    """Once a load has committed: its identity edges, tagged with its batches
+    until now, join the untagged ones (sql/load_fold_edges.sql).  Jobs see
+    them either way (their batches are committed); the fold keeps each edge
+    once and the load's partition from staying."""
+    _run_load_sql(wh, "load_fold_edges", load_id, "load.fold_step")
 
 
 def _staging_tables(wh: Warehouse, load_id: str = "") -> list[str]:
@@ -158,7 +172,8 @@ def recover_loads(wh: Warehouse) -> list[str]:
     and drop staging tables no live load owns; returns the loads rolled back.
 
     A load that wrote its batches to event_batches (or its ``loads`` row) but
-    was killed before recording it has committed: it is marked so, not undone."""
+    was killed before recording it has committed: its identity edges are
+    folded in (``fold_edges``) and it is marked so, not undone."""
     intents = wh.rows(
         "SELECT load_id, argMax(owner, heartbeat_at), max(heartbeat_at), argMax(state, heartbeat_at) "
         "FROM load_intents GROUP BY load_id HAVING argMax(state, heartbeat_at) = 'running'")
@@ -173,6 +188,7 @@ def recover_loads(wh: Warehouse) -> list[str]:
         intent = _Intent(wh, load_id, "")
         intent.owner, intent.started = owner, beat
         if committed:
+            fold_edges(wh, load_id)
             intent.write("committed")
             continue
         log.warning("rolling back load %s: its process is gone and it did not commit", load_id)

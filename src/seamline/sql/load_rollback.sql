@@ -1,35 +1,16 @@
 -- Undo a load that did not commit (migration 0011): every row its batches
--- wrote, in every table.  Parameters: {prefix:String}, the load id and '-'
--- (its batches are '<load>-000001', ...).
+-- wrote, in every table.  Parameters: {load:String}, the load id, and
+-- {prefix:String}, the load id and '-' (its batches are '<load>-000001', ...).
 --
--- Each statement is idempotent and the identity edges and case resolutions
--- are found through the load's events, so they go first: a rollback killed
+-- Each statement is idempotent and the case resolutions are found through
+-- the load's events, so they go before the events: a rollback killed
 -- part-way is simply run again.  Mutations, not lightweight deletes: a
 -- rollback is rare, and these tables keep no block numbers.
 
--- The identity edges only this load's events produced; an edge that another
--- event of the same identifier also produces stays.  The edge expression is
--- identity_edges_mv's (migration 0001).
-ALTER TABLE identity_edges DELETE
-WHERE (a, b) IN (
-    SELECT DISTINCT ident AS a, arrayJoin(arrayDistinct(arrayFilter(x -> x != '', [
-        ident,
-        if(customer_id = '', '', concat('c:', customer_id)),
-        if(anonymous_id = '', '', concat('a:', anonymous_id)),
-        if(email_hash = '', '', concat('e:', email_hash)),
-        if(phone_hash = '', '', concat('p:', phone_hash))]))) AS b
-    FROM events WHERE startsWith(load_id, {prefix:String}))
-  AND (a, b) NOT IN (
-    SELECT DISTINCT ident AS a, arrayJoin(arrayDistinct(arrayFilter(x -> x != '', [
-        ident,
-        if(customer_id = '', '', concat('c:', customer_id)),
-        if(anonymous_id = '', '', concat('a:', anonymous_id)),
-        if(email_hash = '', '', concat('e:', email_hash)),
-        if(phone_hash = '', '', concat('p:', phone_hash))]))) AS b
-    FROM events
-    WHERE NOT startsWith(load_id, {prefix:String})
-      AND ident IN (SELECT ident FROM events WHERE startsWith(load_id, {prefix:String})))
-SETTINGS mutations_sync = 2;
+-- The load's identity edges are its partition of identity_edges (migration
+-- 0013): an edge that another load also wrote is in that load's partition,
+-- or in the committed ones'.
+ALTER TABLE identity_edges DROP PARTITION {load:String};
 
 ALTER TABLE case_resolutions DELETE
 WHERE event_id IN (SELECT event_id FROM events WHERE startsWith(load_id, {prefix:String}) AND type = 'resolution')
