@@ -329,6 +329,25 @@ def test_committed_sample_is_consistent():
     assert planted["latency_regression"]["ratio"] >= 3
 
 
+def test_generator_reproduces_committed_sample(tmp_path):
+    """sample_data/README.md's arguments make the committed files again, byte for byte
+    (the rows compared uncompressed: gzip bytes may differ between zlib versions)."""
+    root = Path(__file__).resolve().parents[1] / "sample_data"
+    if not (root / "events.jsonl.gz").exists():
+        pytest.skip("committed sample not generated")
+    res = generate(tmp_path / "events.jsonl", customers=3000, days=60, seed=7)
+    with gzip.open(root / "events.jsonl.gz", "rb") as fh:
+        assert res.path.read_bytes() == fh.read()
+    assert res.planted_path.read_bytes() == (root / "events.planted.json").read_bytes()
+
+
+def test_sample_package_is_shipped():
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text("utf-8"))
+    assert "seamline.sample" in pyproject["tool"]["setuptools"]["packages"]
+
+
 def test_progress_and_volume(tmp_path):
     seen: list[int] = []
     res = generate(tmp_path / "big.jsonl.gz", customers=5200, days=60, seed=1, progress=seen.append)
