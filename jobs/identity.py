@@ -2,9 +2,11 @@ from seamline.jobdef import Job
 
 
 def _run(wh, settings, full, batches, since):
-    from seamline.identity import resolve
+    from seamline.identity import claim_changes, resolve
 
-    return resolve(wh, None if full else batches, since).changed_idents
+    changed = resolve(wh, None if full else batches, since).changed_idents
+    claim_changes(wh, batches)  # the run's change batch is recorded with its load batches
+    return changed
 
 
 JOB = Job(

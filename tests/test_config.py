@@ -98,7 +98,7 @@ def test_unknown_key_names_it_and_the_closest(toml, text, key, closest):
     ("[windows]\nrepeat_contact_days = nan\n", "windows.repeat_contact_days = nan: input should be a finite number"),
     ("load_batch_rows = 1e12\n", "load_batch_rows = 1000000000000.0: input should be less than or equal to 10000000"),
     ('load_batch_rows = "lots"\n', "load_batch_rows = 'lots': input should be a valid integer"),
-    ("lookback_minutes = -1\n", "lookback_minutes = -1: input should be greater than or equal to 0"),
+    ("load_batch_rows = 0\n", "load_batch_rows = 0: input should be greater than or equal to 1"),
     ("freshness_target_s = inf\n", "freshness_target_s = inf: input should be a finite number"),
     ("freshness_targets = { crm = 0 }\n", "freshness_targets.crm = 0: input should be greater than 0"),
     ("targets = { continuity_rate = 80 }\n", "is a rate: its target is between 0 and 1, not 80"),
@@ -113,10 +113,10 @@ def test_bad_value_names_source_key_and_value(toml, text, expected):
 
 
 def test_several_problems_one_line_each(toml):
-    toml('hash_slat = "x"\nlookback_minutes = -1\n[windows]\nlandmark_days = 0\n')
+    toml('hash_slat = "x"\nload_batch_rows = 0\n[windows]\nlandmark_days = 0\n')
     lines = problems()
     assert len(lines) == 3
-    assert {line.split(": ")[1].split(" = ")[0] for line in lines} == {"hash_slat", "lookback_minutes",
+    assert {line.split(": ")[1].split(" = ")[0] for line in lines} == {"hash_slat", "load_batch_rows",
                                                                       "windows.landmark_days"}
 
 

@@ -189,7 +189,6 @@ class Settings(BaseSettings):
     windows: Windows = Field(default_factory=Windows)
     rules: list[Rule] = Field(default_factory=lambda: list(DEFAULT_RULES), description="conflicting-message rules")
     # Rows committed late by minutes, not days: a longer look-back makes every run a recompute.
-    lookback_minutes: float = Field(default=10.0, ge=0, le=7 * 24 * 60, description="job watermark look-back for rows committed late")
     schedules: dict[JobName, Cron] = Field(default_factory=dict, description="cron overrides per job name")
     targets: dict[KpiName, float] = Field(default_factory=dict, description="KPI targets shown on the dashboard")
     auth_user: str = Field(default="", description="HTTP basic auth user for the dashboard")

@@ -10,17 +10,22 @@ stay merged.
 The key of a component is its smallest customer_id, else its smallest
 identifier (without the prefix).  ``identity_map`` maps every node to its key;
 events keep their raw identifiers, so a later merge re-keys earlier events
-without rewriting them.  Keys that changed are logged in ``identity_changes``
-so incremental jobs recompute the customers involved.
+without rewriting them.  Keys that changed are logged in ``identity_changes``,
+one batch per run, so incremental jobs recompute the customers involved.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from seamline import faults, publish
 from seamline.warehouse import Warehouse
+
+
+# The changes of one identity run are one batch for the job ledger (migration 0014).
+CHANGE_BATCH_PREFIX = "identity-"
 
 
 @dataclass
@@ -112,8 +117,8 @@ def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = 
         moved = sorted({c for pair in moved_pairs for c in pair})
         moved_idents = len(moved_pairs)
         if moved:  # logged first: a crash below must not lose the change (a retry sees it as added)
-            now = datetime.now(timezone.utc)
-            wh.insert("identity_changes", [[now, c] for c in moved], ["changed_at", "customer"])
+            now, batch = datetime.now(timezone.utc), f"{CHANGE_BATCH_PREFIX}{uuid.uuid4().hex}"
+            wh.insert("identity_changes", [[now, c, batch] for c in moved], ["changed_at", "customer", "batch"])
         faults.point("identity.logged")
         if batches is None:
             if added or moved:
@@ -139,6 +144,16 @@ def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = 
     finally:
         for t in tmp:
             wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
+
+
+def claim_changes(wh: Warehouse, batches: str) -> None:
+    """Add to the run's ``batches`` table the change batches no identity run
+    has recorded in the ledger: this run's, and those of a run killed after
+    logging them (its changes are in the map once this run has finished),
+    so the customer jobs take them only once the map holds them."""
+    wh.command("INSERT INTO {b:Identifier} SELECT DISTINCT batch FROM identity_changes "
+               "WHERE batch NOT IN (SELECT batch FROM job_ledger WHERE job = 'identity') "
+               "AND batch NOT IN (SELECT batch FROM {b:Identifier})", {"b": batches})
 
 
 def _label_into_next(wh: Warehouse, edges_sql: str, params: dict) -> int:

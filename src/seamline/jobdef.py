@@ -1,13 +1,16 @@
 """What a job is: SQL files in ``seamline.jobs`` plus a small declaration.
 
-A job's scope says what an incremental run recomputes:
-- ``customer``: every customer with events loaded since the watermark, or
-  whose identity key changed; outputs are keyed by ``customer``;
-- ``hour``: every hour (of occurred_at) with events loaded since the
-  watermark; outputs are keyed by ``hour``;
-- ``global``: a Python function that does its own bookkeeping.
+A job's scope says what an incremental run recomputes, from the batches it
+has not processed (the job ledger: load batches, and identity change batches):
+- ``customer``: every customer with events in its load batches, or whose
+  identity key changed in its change batches; outputs are keyed by ``customer``;
+- ``hour``: every hour (of occurred_at) with events in its load batches;
+  outputs are keyed by ``hour``;
+- ``global``: a Python function that does its own work; the batches it is
+  given (a table) are recorded as processed when it returns, and it may add
+  batches it made.
 
-A job only takes load batches that every job it depends on has processed.
+A job only takes batches that every job it depends on has processed.
 Its SQL writes its output tables by name; the runner points those names at
 copies of the tables (a full run's new tables, an increment's staged rows),
 so a read of an output inside the job's SQL reads the run's new rows.  The
@@ -46,7 +49,7 @@ class Job:
     # range ([{lo:String}, {hi:String}), hi '' unbounded) once per range, so a
     # join or aggregation holds one range's keys at a time.
     split_by: tuple[str, str] | None = None
-    run: Callable[..., int] | None = None  # global jobs: (wh, settings, full, batches table, since)
+    run: Callable[..., int] | None = None  # global jobs: (wh, settings, full, batches table, since) -> rows
     # Tables the job also writes, not keyed by the scope's column: each is
     # appended to (its engine keeps the newest row), unless ``keyed_by`` names it.
     extra_outputs: tuple[str, ...] = field(default=())

@@ -1,10 +1,11 @@
-"""Run jobs: dependency order, one lock per job, watermark + look-back, scoped
-recompute (the scope's rows computed again into staging copies, then switched
-in: seamline.publish), and a run log.
+"""Run jobs: dependency order, one lock per job, a ledger of the batches each
+job has processed (job_ledger, migration 0014), scoped recompute (the scope's
+rows computed again into staging copies, then switched in: seamline.publish),
+and a run log.
 
 Idempotence: a run recomputes whole customers / hours, so re-running,
-retrying after a crash (the watermark only moves on success) or a full
-recompute give the same rows.  Two runs racing: the second finds the lock
+retrying after a crash (a run's batches enter the ledger only on success) or
+a full recompute give the same rows.  Two runs racing: the second finds the lock
 taken and is recorded as ``skipped``.
 """
 
@@ -44,9 +45,6 @@ class RunResult:
 
 
 _process_locks: dict[str, threading.Lock] = {}
-
-# How far back job_batches records are relied on (its TTL is 30 days).
-BATCH_MEMORY = timedelta(days=28)
 
 # The ranges of keys a full run of a job with ``split_by`` is cut into, and
 # the least marks (granules of 8192 rows) a range spans.
@@ -93,14 +91,14 @@ def run_jobs(wh: Warehouse, md: Metadata, settings: Settings, names: list[str] |
     starts once its dependencies have finished.  A job whose dependency failed
     is not run (recorded as ``skipped``).  Jobs of one call share the scopes
     they have in common (see ``ScopeCache``).  ``workers`` jobs run at once:
-    by default ``INCREMENT_WORKERS`` when every job has a watermark and
-    ``full`` is off, else one (a full run's statements already use every core,
+    by default ``INCREMENT_WORKERS`` when every job has processed batches
+    before and ``full`` is off, else one (a full run's statements already use every core,
     and their memory would add up).  Results come back in plan order;
     ``on_result`` sees each as it finishes."""
     order = plan(names)
     drop_orphans(wh)
     if workers is None:
-        workers = 1 if full or any(md.watermark(j.name) is None for j in order) else INCREMENT_WORKERS
+        workers = 1 if full or not all(_processed_any(wh, j) for j in order) else INCREMENT_WORKERS
     done: dict[str, RunResult] = {}
     cache = ScopeCache(wh)
 
@@ -172,11 +170,10 @@ def drop_orphans(wh: Warehouse) -> list[str]:
 
 class ScopeCache:
     """Scopes computed once per ``run_jobs`` call.  A scope depends on the
-    job's kind (customer / hour), its unseen load batches and the identity
-    changes since its watermark; the changes since a later watermark are a
-    subset of those since an earlier one, so their count identifies the set.
-    Jobs run together usually share all three, and the second job copies the
-    first one's keys instead of recomputing them.
+    job's kind (customer / hour) and its batches (load batches and, for a
+    customer job, identity change batches).  Jobs run together usually share
+    both, and the second job copies the first one's keys instead of
+    recomputing them.
 
     The cache also keeps each customer scope's *slice* of the timeline: its
     customers' rows, copied once.  They are scattered over the timeline's
@@ -197,13 +194,8 @@ class ScopeCache:
         me = Holder.me()
         self.prefix = f"{SHARED_PREFIX}{_host_tag(me.host)}_{me.pid}_{me.start}_{uuid.uuid4().hex[:8]}"
 
-    def key(self, kind: str, batches_t: str, watermark: datetime | None) -> tuple:
-        batches = tuple(sorted(r[0] for r in self.wh.rows("SELECT batch FROM {b:Identifier}", {"b": batches_t})))
-        changes = 0
-        if kind == "customer" and watermark is not None:
-            changes = int(self.wh.scalar("SELECT count() FROM identity_changes "
-                                         "WHERE changed_at >= {w:DateTime64(3, 'UTC')}", {"w": watermark}) or 0)
-        return kind, batches, changes
+    def key(self, kind: str, batches_t: str) -> tuple:
+        return kind, tuple(sorted(r[0] for r in self.wh.rows("SELECT batch FROM {b:Identifier}", {"b": batches_t})))
 
     def restore(self, key: tuple, scope_t: str) -> bool:
         table = self.tables.get(key)
@@ -295,8 +287,7 @@ STAGE_PREFIX = "_next_"
 def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full: bool,
                 crash_after: str | None, scopes: ScopeCache | None) -> RunResult:
     started = datetime.now(timezone.utc)
-    watermark = md.watermark(job.name)
-    full_mode = full or watermark is None
+    full_mode = full or not _processed_any(wh, job)
     run_id = md.start_run(job.name, full_mode)
     faults.point(f"job.started:{job.name}")
     scope_t, batches_t, rekeyed_t = f"_scope_{job.name}", f"_scope_batches_{job.name}", f"_rekeyed_{job.name}"
@@ -314,19 +305,16 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
     own_cache = scopes is None
     scopes = scopes or ScopeCache(wh)
     try:
-        lookback = timedelta(minutes=settings.lookback_minutes)
-        # Batches this run covers: for a full run every batch loaded so far (all
-        # those still remembered get recorded: its dependents wait for them);
-        # else the unseen ones.
-        since = started - BATCH_MEMORY if full_mode else watermark - lookback
-        new_batches, held_back, since = _prepare_batches(wh, job, batches_t, since, exclude_seen=not full_mode)
+        # Batches this run covers: for a full run every batch so far (all get
+        # recorded: its dependents wait for them); else the ones it has not processed.
+        new_batches, since = _prepare_batches(wh, job, batches_t, full_mode, started)
         if job.scope == "global":
             rows = job.run(wh, settings, full_mode, batches_t, since) if (full_mode or new_batches) else 0
             scope = None
         else:
-            scope, cache_key = _prepare_scope(wh, job, scope_t, batches_t, full_mode, watermark, since, scopes)
+            scope, cache_key = _prepare_scope(wh, job, scope_t, batches_t, full_mode, since, scopes)
             # an event log replaces only its re-keyed customers; others replace the whole scope
-            doomed = _prepare_rekeyed(wh, job, rekeyed_t, full_mode, watermark) if job.event_log else scope_t
+            doomed = _prepare_rekeyed(wh, job, rekeyed_t, batches_t, full_mode) if job.event_log else scope_t
             if full_mode or scope:
                 for table in tables:
                     if table in copies:
@@ -357,12 +345,12 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
             rows = _stored_rows(wh, job.outputs)
         if not full_mode:
             _apply_patches(wh, tables)
-        wh.command("INSERT INTO job_batches SELECT {job:String}, batch, now64(3) FROM {b:Identifier}",
+        wh.command("INSERT INTO job_ledger SELECT {job:String}, batch, now64(3) FROM {b:Identifier}",
                    {"job": job.name, "b": batches_t})
         faults.point(f"job.recorded:{job.name}")
-        # a batch held back for a dependency must stay inside the next run's window
-        watermark_next = min(started, held_back - timedelta(milliseconds=1)) if held_back else started
-        md.finish_run(run_id, "success", rows=rows, scope=scope, watermark=watermark_next)
+        # the run log's watermark says what the run's data is as of (jobs status);
+        # what the next run does is the ledger's
+        md.finish_run(run_id, "success", rows=rows, scope=scope, watermark=started)
         seconds = (datetime.now(timezone.utc) - started).total_seconds()
         return RunResult(job.name, "success", full_mode, scope, rows, round(seconds, 3))
     except BaseException as exc:
@@ -473,37 +461,34 @@ def _maybe_crash(crash_after: str | None, phase: str) -> None:
         raise SimulatedCrash(phase)
 
 
-def _prepare_batches(wh: Warehouse, job: Job, batches_t: str, since: datetime,
-                     exclude_seen: bool) -> tuple[int, datetime | None, datetime]:
-    """The load batches of the run: committed within the look-back, unseen
-    by the job (unless ``exclude_seen`` is false), and already processed by
-    every job it depends on (identity first: so every identifier has its
-    key).  Returns their count, the commit time of the oldest batch held
-    back for a dependency (None when none is), and the time after which the
-    run's events were loaded (for the jobs' reads of ``events``: a long
-    load writes its first batch well before it commits)."""
+def _processed_any(wh: Warehouse, job: Job) -> bool:
+    """Whether the job has processed a batch: its first run is a full one."""
+    return bool(wh.scalar("SELECT count() > 0 FROM job_ledger WHERE job = {job:String}", {"job": job.name}))
+
+
+def _prepare_batches(wh: Warehouse, job: Job, batches_t: str, full_mode: bool,
+                     started: datetime) -> tuple[int, datetime]:
+    """The batches of the run, in ``batches_t``: the committed load batches
+    (event_batches) and, for a customer job, the identity job's change
+    batches (identity_changes.batch) that every job it depends on has
+    processed (identity first: so every identifier has its key) and, in an
+    increment, that the job has not (job_ledger).  Returns their count and
+    the time after which the run's events were loaded (for the jobs' reads of
+    ``events`` by load time: a long load writes its first batch well before
+    it commits)."""
     wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": batches_t})
     wh.command(f"CREATE TABLE {quote_ident(batches_t)} (batch String) ENGINE = Memory")
-    p = {"b": batches_t, "since": since, "job": job.name, "all": int(not exclude_seen),
-         "deps": list(job.depends_on), "n": len(job.depends_on),
-         "forgotten": datetime.now(timezone.utc) - BATCH_MEMORY}
-    unseen = ("FROM event_batches WHERE committed_at > {since:DateTime64(3, 'UTC')} AND ({all:UInt8} = 1 OR "
-              "batch NOT IN (SELECT batch FROM job_batches WHERE job = {job:String}))")
-    # a batch older than BATCH_MEMORY is not held back for a record that expired
-    ready = ("({n:UInt32} = 0 OR committed_at <= {forgotten:DateTime64(3, 'UTC')} OR batch IN (SELECT batch FROM "
-             "job_batches WHERE job IN {deps:Array(String)} GROUP BY batch HAVING uniqExact(job) = {n:UInt32}))")
-    wh.command(f"INSERT INTO {{b:Identifier}} SELECT DISTINCT batch {unseen} AND {ready}", p)
-    held_back = wh.rows(f"SELECT min(committed_at), count() {unseen} AND NOT {ready}", p)
+    p = {"b": batches_t, "job": job.name, "all": int(full_mode), "changes": int(job.scope != "hour"),
+         "deps": list(job.depends_on), "n": len(job.depends_on)}
+    wh.command(sql_text("seamline.sql", "run_batches"), p)
     count, loaded_from = wh.rows(
-        "SELECT count(), min(loaded_at) FROM event_batches WHERE batch IN (SELECT batch FROM {b:Identifier})", p)[0]
-    events_since = min(since, as_utc(loaded_from) - timedelta(milliseconds=1)) if count else since
-    if not held_back or not held_back[0][1]:
-        return int(count), None, events_since
-    return int(count), as_utc(held_back[0][0]), events_since
+        "SELECT (SELECT count() FROM {b:Identifier}), "
+        "(SELECT minOrNull(loaded_at) FROM event_batches WHERE batch IN (SELECT batch FROM {b:Identifier}))", p)[0]
+    return int(count), (as_utc(loaded_from) - timedelta(milliseconds=1) if loaded_from else started)
 
 
 def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, batches_t: str, full_mode: bool,
-                   watermark: datetime | None, since: datetime, scopes: ScopeCache) -> tuple[int | None, tuple]:
+                   since: datetime, scopes: ScopeCache) -> tuple[int | None, tuple]:
     """Fill the run's scope: the keys (customers or hours) to recompute, in
     ``scope_t``.  Returns their count (``None`` for a full run) and the
     scope's cache key."""
@@ -512,8 +497,8 @@ def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, batches_t: str, full_m
     wh.command(f"CREATE TABLE {quote_ident(scope_t)} (key {key_type}) ENGINE = Memory")
     if full_mode:
         return None, ()
-    p = {"scope": scope_t, "batches": batches_t, "watermark": watermark, "since": since, "job": job.name}
-    cache_key = scopes.key(job.scope, batches_t, watermark)
+    p = {"scope": scope_t, "batches": batches_t, "since": since, "job": job.name}
+    cache_key = scopes.key(job.scope, batches_t)
     with scopes.lock:
         if not scopes.restore(cache_key, scope_t):
             if job.scope == "hour":
@@ -527,17 +512,17 @@ def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, batches_t: str, full_m
     return int(wh.scalar("SELECT count() FROM {scope:Identifier}", p) or 0), cache_key
 
 
-def _prepare_rekeyed(wh: Warehouse, job: Job, rekeyed_t: str, full_mode: bool, watermark: datetime | None) -> str:
-    """For an event log: the customers whose key changed since the watermark
-    (in ``rekeyed_t``) and their identifiers (in ``job_scope_idents``).  Their
-    rows are rewritten; the other customers only gain their new events."""
+def _prepare_rekeyed(wh: Warehouse, job: Job, rekeyed_t: str, batches_t: str, full_mode: bool) -> str:
+    """For an event log: the customers whose key changed in the run's change
+    batches (in ``rekeyed_t``) and their identifiers (in ``job_scope_idents``).
+    Their rows are rewritten; the other customers only gain their new events."""
     wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": rekeyed_t})
     wh.command(f"CREATE TABLE {quote_ident(rekeyed_t)} (key String) ENGINE = Memory")
     wh.command("ALTER TABLE job_scope_idents DROP PARTITION {job:String}", {"job": job.name})
     if not full_mode:
-        p = {"t": rekeyed_t, "watermark": watermark, "job": job.name}
+        p = {"t": rekeyed_t, "batches": batches_t, "job": job.name}
         wh.command("INSERT INTO {t:Identifier} SELECT DISTINCT customer FROM identity_changes "
-                   "WHERE changed_at >= {watermark:DateTime64(3, 'UTC')}", p)
+                   "WHERE batch IN (SELECT batch FROM {batches:Identifier})", p)
         wh.command("INSERT INTO job_scope_idents SELECT {job:String}, ident FROM identity_map "
                    "WHERE customer IN (SELECT key FROM {t:Identifier})", p)
     return rekeyed_t

@@ -1,7 +1,6 @@
 -- Customers an incremental customer-scoped run must recompute: those with
--- events in the run's new load batches, and those whose identity key changed
--- since the job's last successful run started (both the merged-away and the
--- surviving key).
+-- events in the run's load batches, and those whose identity key changed in
+-- its identity change batches (both the merged-away and the surviving key).
 INSERT INTO {scope:Identifier}
 SELECT DISTINCT key FROM
 (
@@ -17,5 +16,5 @@ SELECT DISTINCT key FROM
     ) AS m ON m.ident = n.ident
     UNION ALL
     SELECT customer AS key FROM identity_changes
-    WHERE changed_at >= {watermark:DateTime64(3, 'UTC')}
+    WHERE batch IN (SELECT batch FROM {batches:Identifier})
 )
