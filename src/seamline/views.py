@@ -1,106 +1,48 @@
-"""Pure view functions: data frames (from ``seamline.queries``) → plotly
-figures and table rows.  No Dash, no warehouse: tested without a browser.
+"""The view layer the pages call (STYLE 8): table rows, job health and the
+KPI comparison frame, pure functions of data frames; no Dash, no warehouse.
 
-Every figure builder returns the "no data" figure for an empty frame, and is
-decorated with ``plain_inputs``: the text of the frames it draws (channels,
-sources, topics, attrs — event data) is escaped, so Plotly shows it as text.
+Formatting lives in ``seamline.formatting`` and figures in
+``seamline.figures``; both are re-exported here, so a page reads every view
+function as ``views.<name>``.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from seamline.safe_output import clip, plain_inputs
+from seamline.figures import (
+    COLORS, NO_DATA, PALETTE, add_previous, band_figure, calibration_figure, ces_distribution_figure, ci_bars,
+    freshness_figure, friction_figure, heatmap_figure, is_no_data, lagdist_figure, multi_line_figure,
+    no_data_figure, retention_figure, sankey_figure, sparkline, stacked_bars, timeline_figure)
+from seamline.formatting import (
+    fmt_duration, fmt_num, fmt_p, fmt_pct, fmt_time, is_missing, local_series, mask_id, to_local)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
-    import plotly.graph_objects as go
 
     from seamline.config import Settings
     from seamline.kpis import Kpi
 
-NO_DATA = "No data for this selection"
-COLORS = {"seamless": "#2a9d8f", "frictioned": "#e76f51", "before": "#577590", "after": "#e76f51",
-          "target": "#9a9a9a", "main": "#264653", "band": "rgba(38,70,83,0.15)"}
-PALETTE = ["#264653", "#2a9d8f", "#e9c46a", "#f4a261", "#e76f51", "#577590", "#8ab17d", "#b5838d", "#6d597a"]
+__all__ = [
+    # seamline.formatting
+    "fmt_duration", "fmt_num", "fmt_p", "fmt_pct", "fmt_time", "is_missing", "local_series", "mask_id", "to_local",
+    # seamline.figures
+    "COLORS", "NO_DATA", "PALETTE", "add_previous", "band_figure", "calibration_figure", "ces_distribution_figure",
+    "ci_bars", "freshness_figure", "friction_figure", "heatmap_figure", "is_no_data", "lagdist_figure",
+    "multi_line_figure", "no_data_figure", "retention_figure", "sankey_figure", "sparkline", "stacked_bars",
+    "timeline_figure",
+    # this module
+    "table_records", "worst_pairs", "DECISIVE", "HEALTH", "HEALTH_COLUMNS", "job_health", "KPIS", "kpi_targets",
+    "fmt_kpi", "fmt_change", "compare_kpi", "on_target", "kpi_frame", "retention_fallback", "kpi_display",
+    "kpi_has_data",
+]
 
 
 # --------------------------------------------------------------------------
-# Formatting
+# Tables
 # --------------------------------------------------------------------------
-def is_missing(value: Any) -> bool:
-    if value is None or type(value).__name__ == "NaTType":  # NaT: a missing time in a datetime column
-        return True
-    try:
-        return isinstance(value, float) and math.isnan(value)
-    except TypeError:
-        return False
-
-
-def mask_id(value: Any, show: bool = False) -> str:
-    """Customer identifiers: first 3 characters + '…' unless shown."""
-    text = "" if value is None else str(value)
-    if show or len(text) <= 3:
-        return text if show else (text[:1] + "…" if text else "")
-    return text[:3] + "…"
-
-
-def to_local(value: Any, tz: str) -> datetime | None:
-    """A UTC (naive = UTC) timestamp as a naive datetime in the display zone."""
-    from zoneinfo import ZoneInfo
-
-    if is_missing(value):
-        return None
-    if hasattr(value, "to_pydatetime"):
-        value = value.to_pydatetime()
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return aware.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
-    return None
-
-
-def fmt_time(value: Any, tz: str) -> str:
-    local = to_local(value, tz)
-    return "" if local is None else local.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def local_series(values: "pd.Series", tz: str) -> "pd.Series":
-    import pandas as pd
-
-    s = pd.to_datetime(values, utc=True)
-    return s.dt.tz_convert(tz).dt.tz_localize(None)
-
-
-def fmt_duration(seconds: Any) -> str:
-    if is_missing(seconds):
-        return "–"
-    s = float(seconds)
-    if s < 120:
-        return f"{s:.0f} s"
-    if s < 7200:
-        return f"{s / 60:.1f} min"
-    return f"{s / 3600:.1f} h"
-
-
-def fmt_pct(value: Any, digits: int = 1) -> str:
-    return "–" if is_missing(value) else f"{100 * float(value):.{digits}f} %"
-
-
-def fmt_num(value: Any, digits: int = 2) -> str:
-    if is_missing(value):
-        return "–"
-    v = float(value)
-    return f"{v:,.0f}" if v == int(v) and abs(v) >= 1 and digits == 0 else f"{v:,.{digits}f}"
-
-
-def fmt_p(p: Any) -> str:
-    if is_missing(p):
-        return "–"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
-
-
 def table_records(df: "pd.DataFrame", tz: str = "UTC", show_ids: bool = False,
                   id_columns: Iterable[str] = ("customer",), digits: int = 3) -> list[dict[str, Any]]:
     """DataTable rows: times in the display zone, lists joined, ids masked, floats rounded."""
@@ -126,6 +68,19 @@ def table_records(df: "pd.DataFrame", tz: str = "UTC", show_ids: bool = False,
             row[str(k)] = v
         out.append(row)
     return out
+
+
+def worst_pairs(pairs: "pd.DataFrame", min_n: int = 20, limit: int = 10) -> "pd.DataFrame":
+    """The channel pairs with the lowest continuity (upper Wilson bound first, so
+    that small pairs with wide intervals are not over-ranked)."""
+    if pairs is None or pairs.empty:
+        return pairs
+    big = pairs[pairs["transitions"] >= min_n]
+    if big.empty:
+        big = pairs
+    cols = ["from_channel", "to_channel", "transitions", "frictionless", "rate", "rate_low", "rate_high",
+            "repeat_info", "reauth", "transfers"]
+    return big.sort_values(["rate_high", "rate"]).head(limit)[cols].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------
@@ -288,357 +243,3 @@ def kpi_display(frame: "pd.DataFrame", with_target: bool = True) -> "pd.DataFram
 def kpi_has_data(frame: "pd.DataFrame") -> bool:
     return bool(len(frame)) and frame["value"].notna().any() and not (
         frame.set_index("kpi")["value"].drop("incidents", errors="ignore").isna().all())
-
-
-# --------------------------------------------------------------------------
-# Figures
-# --------------------------------------------------------------------------
-def _fig(**layout: Any) -> "go.Figure":
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    base = dict(template="plotly_white", margin=dict(l=50, r=20, t=40, b=40), height=340,
-                font=dict(family="system-ui, -apple-system, Segoe UI, sans-serif", size=12),
-                legend=dict(orientation="h", y=-0.18))
-    fig.update_layout(**(base | layout))
-    return fig
-
-
-def no_data_figure(message: str = NO_DATA, height: int = 340) -> "go.Figure":
-    fig = _fig(height=height)
-    fig.update_layout(xaxis=dict(visible=False), yaxis=dict(visible=False))
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                       font=dict(size=16, color="#777"))
-    return fig
-
-
-def is_no_data(fig: "go.Figure") -> bool:
-    return not fig.data and any(a.text == NO_DATA for a in fig.layout.annotations)
-
-
-@plain_inputs
-def sparkline(df: "pd.DataFrame", column: str, kind: str = "pct") -> "go.Figure":
-    import plotly.graph_objects as go
-
-    if df is None or df.empty or column not in df or df[column].notna().sum() == 0:
-        return no_data_figure("no daily data", height=60)
-    fig = go.Figure(go.Scatter(x=list(df["day"]), y=list(df[column]), mode="lines", connectgaps=True,
-                               line=dict(color=COLORS["main"], width=1.5), hoverinfo="x+y"))
-    fig.update_layout(height=60, margin=dict(l=0, r=0, t=0, b=0), template="plotly_white", showlegend=False,
-                      xaxis=dict(visible=False), yaxis=dict(visible=False, tickformat=".0%" if kind == "pct" else None))
-    return fig
-
-
-@plain_inputs
-def band_figure(df: "pd.DataFrame", x: str, y: str, low: str | None = None, high: str | None = None,
-                title: str = "", target: float | None = None, pct: bool = False, name: str | None = None,
-                ytitle: str = "") -> "go.Figure":
-    """A line with an optional confidence band and target line."""
-    import plotly.graph_objects as go
-
-    if df is None or df.empty or y not in df or df[y].notna().sum() == 0:
-        return no_data_figure()
-    fig = _fig(title=title)
-    xs = list(df[x])
-    if low and high and low in df and high in df:
-        fig.add_trace(go.Scatter(x=xs + xs[::-1], y=list(df[high]) + list(df[low])[::-1], fill="toself",
-                                 fillcolor=COLORS["band"], line=dict(width=0), hoverinfo="skip",
-                                 name="95 % interval", showlegend=True))
-    fig.add_trace(go.Scatter(x=xs, y=list(df[y]), mode="lines+markers", name=name or y,
-                             line=dict(color=COLORS["main"], width=2), marker=dict(size=4), connectgaps=False))
-    if target is not None:
-        fig.add_hline(y=target, line=dict(color=COLORS["target"], dash="dash"), annotation_text="target")
-    fig.update_yaxes(title=ytitle, tickformat=".0%" if pct else None)
-    return fig
-
-
-@plain_inputs
-def add_previous(fig: "go.Figure", prev: "pd.DataFrame", x: str, y: str, shift: Any,
-                 name: str = "previous period") -> "go.Figure":
-    """Overlay the previous period's series, shifted onto the current one."""
-    import pandas as pd
-    import plotly.graph_objects as go
-
-    if prev is None or prev.empty or y not in prev or prev[y].notna().sum() == 0 or not fig.data:
-        return fig
-    xs = pd.to_datetime(prev[x]) + pd.Timedelta(shift)
-    fig.add_trace(go.Scatter(x=list(xs), y=list(prev[y]), name=name, mode="lines",
-                             line=dict(color=COLORS["target"], dash="dot", width=1.5)))
-    return fig
-
-
-@plain_inputs
-def multi_line_figure(df: "pd.DataFrame", x: str, columns: Mapping[str, str], title: str = "",
-                      pct_columns: Iterable[str] = ()) -> "go.Figure":
-    """Several series; percentage series on the left axis, others on the right."""
-    import plotly.graph_objects as go
-
-    if df is None or df.empty or all(df[c].notna().sum() == 0 for c in columns if c in df):
-        return no_data_figure()
-    pcts = set(pct_columns)
-    fig = _fig(title=title)
-    for i, (col, label) in enumerate(columns.items()):
-        if col not in df:
-            continue
-        fig.add_trace(go.Scatter(x=list(df[x]), y=list(df[col]), name=label, mode="lines",
-                                 line=dict(color=PALETTE[i % len(PALETTE)], width=2),
-                                 yaxis="y" if col in pcts else "y2"))
-    fig.update_layout(yaxis=dict(tickformat=".0%", title="rate"),
-                      yaxis2=dict(overlaying="y", side="right", title="per 100 customers", showgrid=False))
-    return fig
-
-
-@plain_inputs
-def retention_figure(points: "pd.DataFrame", logrank_p: float | None = None, title: str = "") -> "go.Figure":
-    import plotly.graph_objects as go
-
-    if points is None or points.empty:
-        return no_data_figure()
-    ptxt = f"log-rank p = {fmt_p(logrank_p)}" if logrank_p is not None else "log-rank p: n/a"
-    fig = _fig(title=f"{title} ({ptxt})" if title else ptxt)
-    for seg in ("seamless", "frictioned"):
-        part = points[points["segment"] == seg]
-        if part.empty:
-            continue
-        color = COLORS[seg]
-        xs = list(part["days"])
-        rgba = "rgba(42,157,143,0.15)" if seg == "seamless" else "rgba(231,111,81,0.15)"
-        fig.add_trace(go.Scatter(x=xs + xs[::-1], y=list(part["high"]) + list(part["low"])[::-1], fill="toself",
-                                 fillcolor=rgba, line=dict(width=0, shape="hv"), hoverinfo="skip",
-                                 name=f"{seg} 95 % band", showlegend=False))
-        fig.add_trace(go.Scatter(x=xs, y=list(part["survival"]), name=seg, mode="lines",
-                                 line=dict(color=color, width=2, shape="hv")))
-    fig.update_xaxes(title="days since landmark (30 days after first event)")
-    fig.update_yaxes(title="share still a customer", tickformat=".0%", range=[0, 1.02])
-    return fig
-
-
-@plain_inputs
-def stacked_bars(df: "pd.DataFrame", x: str, color: str, y: str, title: str = "", horizontal: bool = False) -> "go.Figure":
-    import plotly.graph_objects as go
-
-    if df is None or df.empty or df[y].sum() == 0:
-        return no_data_figure()
-    fig = _fig(title=title, barmode="stack")
-    for i, (key, part) in enumerate(df.groupby(color, sort=True)):
-        kw = dict(y=list(part[x]), x=list(part[y]), orientation="h") if horizontal else dict(x=list(part[x]), y=list(part[y]))
-        fig.add_trace(go.Bar(name=str(key), marker_color=PALETTE[i % len(PALETTE)], **kw))
-    return fig
-
-
-@plain_inputs
-def heatmap_figure(pairs: "pd.DataFrame", title: str = "Continuity by channel pair (from → to)") -> "go.Figure":
-    import plotly.graph_objects as go
-
-    if pairs is None or pairs.empty:
-        return no_data_figure()
-    froms = sorted(pairs["from_channel"].unique())
-    tos = sorted(pairs["to_channel"].unique())
-    idx = {(r.from_channel, r.to_channel): r for r in pairs.itertuples()}
-    z, text = [], []
-    for f in froms:
-        zr, tr = [], []
-        for t in tos:
-            r = idx.get((f, t))
-            zr.append(None if r is None else r.rate)
-            tr.append("" if r is None else f"{100 * r.rate:.0f} %<br>n={r.transitions}")
-        z.append(zr)
-        text.append(tr)
-    fig = _fig(title=title, height=420)
-    fig.add_trace(go.Heatmap(z=z, x=tos, y=froms, text=text, texttemplate="%{text}", zmin=0, zmax=1,
-                             colorscale="RdYlGn", colorbar=dict(title="continuity", tickformat=".0%"),
-                             hovertemplate="%{y} → %{x}<br>%{text}<extra></extra>"))
-    fig.update_xaxes(title="to channel")
-    fig.update_yaxes(title="from channel", autorange="reversed")
-    return fig
-
-
-@plain_inputs
-def sankey_figure(pairs: "pd.DataFrame", title: str = "Transitions between channels") -> "go.Figure":
-    import plotly.graph_objects as go
-
-    if pairs is None or pairs.empty:
-        return no_data_figure()
-    froms = sorted(pairs["from_channel"].unique())
-    tos = sorted(pairs["to_channel"].unique())
-    labels = [f"{c} →" for c in froms] + [f"→ {c}" for c in tos]
-    fi = {c: i for i, c in enumerate(froms)}
-    ti = {c: len(froms) + i for i, c in enumerate(tos)}
-    colors = [f"rgba({int(230 - 190 * r)},{int(80 + 100 * r)},{int(80 + 40 * r)},0.45)" for r in pairs["rate"].fillna(0)]
-    fig = _fig(title=title, height=460)
-    fig.add_trace(go.Sankey(
-        node=dict(label=labels, pad=12, thickness=14, color="#264653"),
-        link=dict(source=[fi[f] for f in pairs["from_channel"]], target=[ti[t] for t in pairs["to_channel"]],
-                  value=list(pairs["transitions"]), color=colors,
-                  customdata=[f"{100 * r:.0f} % frictionless" for r in pairs["rate"].fillna(0)],
-                  hovertemplate="%{source.label} %{target.label}: %{value} (%{customdata})<extra></extra>")))
-    return fig
-
-
-@plain_inputs
-def friction_figure(pairs: "pd.DataFrame", title: str = "Friction mix by destination channel") -> "go.Figure":
-    import plotly.graph_objects as go
-
-    if pairs is None or pairs.empty or pairs[["repeat_info", "reauth", "transfers"]].sum().sum() == 0:
-        return no_data_figure()
-    g = pairs.groupby("to_channel")[["repeat_info", "reauth", "transfers"]].sum().reset_index()
-    fig = _fig(title=title, barmode="stack")
-    for i, col in enumerate(("repeat_info", "reauth", "transfers")):
-        fig.add_trace(go.Bar(x=list(g["to_channel"]), y=list(g[col]), name=col.replace("_", " "),
-                             marker_color=PALETTE[(i + 2) % len(PALETTE)]))
-    fig.update_yaxes(title="events within 30 min of the second touch")
-    return fig
-
-
-def worst_pairs(pairs: "pd.DataFrame", min_n: int = 20, limit: int = 10) -> "pd.DataFrame":
-    """The channel pairs with the lowest continuity (upper Wilson bound first, so
-    that small pairs with wide intervals are not over-ranked)."""
-    if pairs is None or pairs.empty:
-        return pairs
-    big = pairs[pairs["transitions"] >= min_n]
-    if big.empty:
-        big = pairs
-    cols = ["from_channel", "to_channel", "transitions", "frictionless", "rate", "rate_low", "rate_high",
-            "repeat_info", "reauth", "transfers"]
-    return big.sort_values(["rate_high", "rate"]).head(limit)[cols].reset_index(drop=True)
-
-
-@plain_inputs
-def freshness_figure(series: "pd.DataFrame", quantile: str = "p95", target: float | None = None,
-                     regressions: Iterable[Mapping[str, Any]] = (), annotations: Iterable[Mapping[str, Any]] = (),
-                     tz: str = "UTC", start: datetime | None = None, end: datetime | None = None) -> "go.Figure":
-    import plotly.graph_objects as go
-
-    if series is None or series.empty:
-        return no_data_figure()
-    fig = _fig(title=f"Lag {quantile} per source (display zone {tz})", height=420)
-    for i, (src, part) in enumerate(series.groupby("source", sort=True)):
-        fig.add_trace(go.Scatter(x=list(local_series(part["bucket"], tz)), y=list(part[quantile]), name=str(src),
-                                 mode="lines", line=dict(color=PALETTE[i % len(PALETTE)], width=1.5)))
-    if target is not None:
-        # annotations on a log axis take log10 coordinates
-        fig.add_hline(y=target, line=dict(color=COLORS["target"], dash="dash"))
-        if target > 0:
-            fig.add_annotation(x=1, xref="paper", xanchor="right", y=math.log10(target), yanchor="bottom",
-                               text=f"SLO target {fmt_duration(target)}", showarrow=False,
-                               font=dict(color="#555", size=11))
-
-    def inside(t):
-        return t is not None and (start is None or t >= start) and (end is None or t < end)
-
-    for r in regressions:
-        if inside(r.get("onset")):
-            x = to_local(r["onset"], tz)
-            fig.add_vline(x=x, line=dict(color="#d62828", dash="dot"))
-            fig.add_annotation(x=x, y=1, yref="paper", text=f"regression: {r['source']}", showarrow=False,
-                               font=dict(color="#d62828", size=11), yanchor="bottom")
-    for a in annotations:
-        if inside(a.get("at")):
-            x = to_local(a["at"], tz)
-            fig.add_vline(x=x, line=dict(color="#6d597a", dash="dash"))
-            fig.add_annotation(x=x, y=0.92, yref="paper", text=clip(str(a.get("text", "")), 40), showarrow=False,
-                               font=dict(color="#6d597a", size=10), yanchor="bottom")
-    fig.update_yaxes(title="lag (s)", type="log")
-    return fig
-
-
-@plain_inputs
-def ci_bars(df: "pd.DataFrame", x: str, y: str, low: str, high: str, title: str = "", pct: bool = False,
-            target: float | None = None, horizontal: bool = False) -> "go.Figure":
-    import plotly.graph_objects as go
-
-    if df is None or df.empty or df[y].notna().sum() == 0:
-        return no_data_figure()
-    vals = df[y].astype(float)
-    plus = (df[high].astype(float) - vals).fillna(0).clip(lower=0)
-    minus = (vals - df[low].astype(float)).fillna(0).clip(lower=0)
-    fig = _fig(title=title)
-    err = dict(type="data", array=list(plus), arrayminus=list(minus), color="#555")
-    if horizontal:
-        fig.add_trace(go.Bar(y=list(df[x]), x=list(vals), orientation="h", error_x=err, marker_color=COLORS["main"], name=y))
-        fig.update_xaxes(tickformat=".0%" if pct else None)
-    else:
-        fig.add_trace(go.Bar(x=list(df[x]), y=list(vals), error_y=err, marker_color=COLORS["main"], name=y))
-        fig.update_yaxes(tickformat=".0%" if pct else None)
-    if target is not None:
-        (fig.add_vline if horizontal else fig.add_hline)(target, line=dict(color=COLORS["target"], dash="dash"))
-    return fig
-
-
-@plain_inputs
-def lagdist_figure(df: "pd.DataFrame", title: str = "Lag distribution before vs after the onset") -> "go.Figure":
-    import plotly.graph_objects as go
-
-    if df is None or df.empty:
-        return no_data_figure("Select a regression to compare its lag distribution" if df is None else NO_DATA)
-    fig = _fig(title=title, barmode="overlay")
-    for phase in ("before", "after"):
-        part = df[df["phase"] == phase]
-        if part.empty:
-            continue
-        fig.add_trace(go.Bar(x=list(part["bin_low_s"]), y=list(part["share"]), name=f"{phase} onset",
-                             marker_color=COLORS[phase], opacity=0.6,
-                             width=list(part["bin_high_s"] - part["bin_low_s"]), offset=0))
-    fig.update_xaxes(title="lag (s, log scale)", type="log")
-    fig.update_yaxes(title="share of events", tickformat=".0%")
-    return fig
-
-
-@plain_inputs
-def ces_distribution_figure(df: "pd.DataFrame") -> "go.Figure":
-    import plotly.graph_objects as go
-
-    if df is None or df.empty or df["responses"].sum() == 0:
-        return no_data_figure()
-    total = df["responses"].sum()
-    fig = _fig(title=f"CES answers (n = {int(total):,}; 7 = very easy)")
-    fig.add_trace(go.Bar(x=list(df["ces"]), y=list(df["responses"] / total), marker_color=COLORS["main"],
-                         text=[f"{int(n)}" for n in df["responses"]], textposition="outside", name="share"))
-    fig.update_yaxes(tickformat=".0%", title="share of answers")
-    fig.update_xaxes(dtick=1, title="CES")
-    return fig
-
-
-@plain_inputs
-def calibration_figure(df: "pd.DataFrame") -> "go.Figure":
-    import plotly.graph_objects as go
-
-    if df is None or df.empty:
-        return no_data_figure("Effort model unavailable: observed CES only")
-    fig = _fig(title="Predicted vs answered CES (by prediction quintile)")
-    fig.add_trace(go.Scatter(x=[1, 7], y=[1, 7], mode="lines", line=dict(dash="dash", color=COLORS["target"]),
-                             name="perfect calibration"))
-    fig.add_trace(go.Scatter(x=list(df["predicted_ces"]), y=list(df["observed_ces"]), mode="markers+lines",
-                             marker=dict(size=[max(6, min(24, n ** 0.5)) for n in df["responses"]], color=COLORS["main"]),
-                             name="quintiles", text=[f"n={n}" for n in df["responses"]]))
-    fig.update_xaxes(title="predicted CES", range=[1, 7])
-    fig.update_yaxes(title="answered CES", range=[1, 7])
-    return fig
-
-
-@plain_inputs
-def timeline_figure(df: "pd.DataFrame", tz: str = "UTC", at: datetime | None = None) -> "go.Figure":
-    """A customer's events across channels; the incident's events highlighted."""
-    import plotly.graph_objects as go
-
-    if df is None or df.empty:
-        return no_data_figure("Select an incident to see the customer's timeline")
-    fig = _fig(title=f"Customer timeline ±7 days (display zone {tz})", height=380)
-    xs = local_series(df["occurred_at"], tz)
-    involved = df["involved"].astype(bool)
-    hover = [f"{t} · {d}<br>{ty}{' · ' + k if k else ''}{' · ' + s if s else ''}{' · ' + st if st else ''}"
-             for t, d, ty, k, s, st in zip(df["type"], df["direction"], df["event_id"], df["kind"], df["subject"], df["status"])]
-    for flag, name, color, size in ((False, "events", "#8d99ae", 8), (True, "incident events", "#d62828", 14)):
-        m = involved == flag
-        if not m.any():
-            continue
-        fig.add_trace(go.Scatter(
-            x=list(xs[m]), y=list(df.loc[m, "channel"]), mode="markers", name=name,
-            marker=dict(size=size, color=color, symbol=["triangle-right" if d == "outbound" else "circle"
-                                                        for d in df.loc[m, "direction"]],
-                        line=dict(width=1, color="#333")),
-            text=[h for h, keep in zip(hover, m) if keep], hoverinfo="text+x"))
-    if at is not None:
-        fig.add_vline(x=to_local(at, tz), line=dict(color="#d62828", dash="dot"))
-    fig.update_yaxes(title="channel", categoryorder="category ascending")
-    return fig

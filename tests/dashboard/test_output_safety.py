@@ -16,7 +16,8 @@ import pytest
 
 from conftest import BOLD, LINK, SAMPLE, close_engines, hostile_sample
 from pagekit import page_parts
-from seamline import queries, views
+from seamline import figures as views  # the figure builders live in seamline.figures
+from seamline import queries
 from seamline.safe_output import FORMULA_START, csv_safe, csv_text, plain_frame
 
 PERIOD = {"period": "custom", "from": "2026-10-01", "to": "2026-10-30"}  # September is the previous period

@@ -90,6 +90,19 @@ def test_customer_identifiers_are_masked_unless_shown():
     assert rows == [{"customer": "C00…", "at": "2026-10-01 14:00:00", "channels": "web, email", "x": 0.123}]
 
 
+def test_views_re_exports_every_formatter_and_figure_builder():
+    """Pages read ``views.<name>``: a new formatter or figure is re-exported."""
+    import inspect
+
+    from seamline import figures, formatting
+
+    for module in (formatting, figures):
+        names = [n for n, v in vars(module).items() if not n.startswith("_") and (
+            (inspect.isfunction(v) and v.__module__ == module.__name__) or (n.isupper() and n != "TYPE_CHECKING"))]
+        assert names and all(getattr(views, n, None) is getattr(module, n) for n in names), module.__name__
+        assert set(names) <= set(views.__all__), module.__name__
+
+
 def test_formatters():
     assert views.fmt_pct(0.8391) == "83.9 %"
     assert views.fmt_duration(372) == "6.2 min"

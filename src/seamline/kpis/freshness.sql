@@ -59,3 +59,30 @@ WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')}
   AND (length({sources:Array(String)}) = 0 OR source IN {sources:Array(String)})
 GROUP BY source
 ORDER BY source;
+
+-- name: series_hours
+-- per source and time bucket (bucket seconds: an hour or six), from the
+-- hourly rollup: events and merged-sketch p50, p95, p99 (the freshness page;
+-- sources and channels: an empty list = all)
+SELECT toStartOfInterval(hour, toIntervalSecond({bucket:UInt32})) AS bucket, source, sum(events),
+       quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch) AS q, q[1], q[2], q[3]
+FROM freshness_hourly AS f
+WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')}
+  AND (length({sources:Array(String)}) = 0 OR source IN {sources:Array(String)})
+  AND (length({channels:Array(String)}) = 0 OR channel IN {channels:Array(String)})
+GROUP BY bucket, source
+ORDER BY source, bucket
+LIMIT 100000;
+
+-- name: series_days
+-- the same with day buckets: whole days come merged from the daily rollup
+SELECT toStartOfInterval(hour, toIntervalSecond({bucket:UInt32})) AS bucket, source, sum(events),
+       quantilesDDMerge(0.005, 0.5, 0.95, 0.99)(sketch) AS q, q[1], q[2], q[3]
+FROM freshness_period(start = {start:DateTime64(3, 'UTC')}, end = {end:DateTime64(3, 'UTC')},
+                      full_from = {full_from:Date}, full_to = {full_to:Date}) AS f
+WHERE hour >= {start:DateTime64(3, 'UTC')} AND hour < {end:DateTime64(3, 'UTC')}
+  AND (length({sources:Array(String)}) = 0 OR source IN {sources:Array(String)})
+  AND (length({channels:Array(String)}) = 0 OR channel IN {channels:Array(String)})
+GROUP BY bucket, source
+ORDER BY source, bucket
+LIMIT 100000;

@@ -38,3 +38,16 @@ WHERE landmark_at <= {eod:DateTime64(3, 'UTC')}
   AND (length({channels:Array(String)}) = 0 OR first_channel IN {channels:Array(String)})
 GROUP BY segment, d, churned
 ORDER BY segment, d;
+
+-- name: by_cohort_month
+-- per month of first event: customers, those who reached the landmark by the
+-- end of data, the frictioned among them, and those who churned after it
+SELECT formatDateTime(first_at, '%Y-%m') AS cohort, count(),
+       countIf(landmark_at <= {eod:DateTime64(3, 'UTC')} AND (churn_at IS NULL OR churn_at > landmark_at)) AS reached,
+       countIf(frictioned = 1 AND landmark_at <= {eod:DateTime64(3, 'UTC')}
+               AND (churn_at IS NULL OR churn_at > landmark_at)) AS fr,
+       countIf(churn_after_at IS NOT NULL) AS churned
+FROM retention_customers
+WHERE (length({channels:Array(String)}) = 0 OR first_channel IN {channels:Array(String)})
+GROUP BY cohort
+ORDER BY cohort;

@@ -21,3 +21,14 @@ FROM customer_days
 WHERE day >= {start_day:Date} AND day < {end_day:Date}
 GROUP BY day
 ORDER BY day;
+
+-- name: repeat_by_topic
+-- contacts and repeat contacts per topic in the view's channels and topics
+-- (an empty list = all; the effort page)
+SELECT topic, count(), sum(is_repeat)
+FROM contacts
+WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')}
+  AND (length({channels:Array(String)}) = 0 OR channel IN {channels:Array(String)})
+  AND (length({topics:Array(String)}) = 0 OR topic IN {topics:Array(String)})
+GROUP BY topic
+ORDER BY topic;

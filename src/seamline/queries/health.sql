@@ -1,0 +1,4 @@
+-- The server's health check (/healthz).
+
+-- name: ping
+SELECT 1;
