@@ -398,7 +398,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--source", default="")
     s.add_argument("--text", required=True)
     s.set_defaults(fn=cmd_annotate)
+    for group in _command_groups():
+        group.register(sub)
     return p
+
+
+# Command groups that live with their feature: each module has
+# ``register(subparsers)`` and ``READ_ONLY`` (its read-only argv prefixes).
+COMMAND_GROUPS = ("seamline.sources.cli", "seamline.alerts.cli")
+
+
+def _command_groups() -> list[Any]:
+    import importlib
+
+    return [importlib.import_module(name) for name in COMMAND_GROUPS]
 
 
 # Handing commands to a running server (seamline.remote) ------------------------
@@ -411,7 +424,8 @@ READ_ONLY_COMMANDS = {("quarantine",), ("metrics",), ("incidents",), ("regressio
 
 
 def runs_exclusively(argv: list[str]) -> bool:
-    return tuple(argv[:1]) not in READ_ONLY_COMMANDS and tuple(argv[:2]) not in READ_ONLY_COMMANDS
+    read_only = READ_ONLY_COMMANDS.union(*(set(g.READ_ONLY) for g in _command_groups()))
+    return tuple(argv[:1]) not in read_only and tuple(argv[:2]) not in read_only
 
 
 def _hand_over(args, argv: list[str], settings) -> int | None:

@@ -188,13 +188,17 @@ class Settings(BaseSettings):
     freshness_targets: dict[str, Seconds] = Field(default_factory=dict, description="per-source p95 lag targets (seconds)")
     windows: Windows = Field(default_factory=Windows)
     rules: list[Rule] = Field(default_factory=lambda: list(DEFAULT_RULES), description="conflicting-message rules")
-    # Rows committed late by minutes, not days: a longer look-back makes every run a recompute.
     schedules: dict[JobName, Cron] = Field(default_factory=dict, description="cron overrides per job name")
     targets: dict[KpiName, float] = Field(default_factory=dict, description="KPI targets shown on the dashboard")
     auth_user: str = Field(default="", description="HTTP basic auth user for the dashboard")
     auth_password: str = Field(default="", description="HTTP basic auth password for the dashboard")
     auth_token: str = Field(default="", description="bearer token accepted by the dashboard")
     display_timezone: str = Field(default="UTC", description="default display time zone of the dashboard")
+    # Sources in place (SPEC §6) and alerts (SPEC §7): each entry is checked by
+    # its feature's own model (seamline.sources, seamline.alerts).
+    sources: list[dict[str, Any]] = Field(default_factory=list, description="event tables read in place ([[sources]])")
+    alerts: list[dict[str, Any]] = Field(default_factory=list, description="alert rules ([[alerts]])")
+    receivers: list[dict[str, Any]] = Field(default_factory=list, description="where alerts are sent ([[receivers]])")
 
     def __init__(self, **values: Any) -> None:
         # Every construction (CLI, app factory, scheduler, tests) gets the same

@@ -25,9 +25,22 @@ def run_scheduled(name: str) -> None:
     settings = _settings_for_jobs or Settings()
     wh = Warehouse.from_settings(settings)
     md = Metadata(settings.metadata_dsn)
-    for r in run_jobs(wh, md, settings, [name]):
+    results = run_jobs(wh, md, settings, [name])
+    for r in results:
         log.info("job %s: %s (%s rows, %.2f s)%s", r.job, r.status, r.rows, r.seconds,
                  f" {r.error}" if r.error else "")
+    from seamline.alerts import after_jobs
+
+    after_jobs(wh, md, settings, results)
+
+
+def run_scheduled_entry(ref: str, *args: object) -> None:
+    """A scheduled entry of a feature (``module:function``, e.g. a source's
+    sync): called with the settings, then ``args``."""
+    import importlib
+
+    module, _, function = ref.partition(":")
+    getattr(importlib.import_module(module), function)(_settings_for_jobs or Settings(), *args)
 
 
 def build_scheduler(settings: Settings, start: bool = True):
@@ -56,6 +69,12 @@ def build_scheduler(settings: Settings, start: bool = True):
         wanted.add(job_id)
         sched.add_job("seamline.scheduler:run_scheduled", CronTrigger.from_crontab(job.cron(settings), timezone="UTC"),
                       args=[name], id=job_id, name=name, replace_existing=True)
+    from seamline.sources import scheduled_entries
+
+    for job_id, name, cron, ref, args in scheduled_entries(settings):
+        wanted.add(job_id)
+        sched.add_job("seamline.scheduler:run_scheduled_entry", CronTrigger.from_crontab(cron, timezone="UTC"),
+                      args=[ref, *args], id=job_id, name=name, replace_existing=True)
     for j in sched.get_jobs():
         if j.id not in wanted:
             j.remove()
