@@ -677,6 +677,10 @@ def main(argv: list[str] | None = None) -> int:
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(result, indent=1, default=str) + "\n")
     print(f"[bench] wrote {a.out}", file=sys.stderr)
+    if Path(a.out).resolve() == (HERE / "results.json").resolve():
+        import table
+
+        table.update()  # benchmarks/README.md's results table follows results.json
     bad = (any(r.get("errors") for r in rows) or any(s["failed_jobs"] for s in summaries)
            or bool(edge and (edge.get("errors") or edge.get("failed_jobs"))))
     return 1 if bad else 0

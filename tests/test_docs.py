@@ -73,3 +73,17 @@ def test_wheel_ships_jobs_dashboards_and_sql(tmp_path):
     assert "seamline/dashboards/__init__.py" in names
     assert "seamline/sql/load_parse.sql" in names
     assert "seamline/warehouse/migrations/0001_core.sql" in names
+
+
+# The README is for users (what it is, quick start, use, configuration,
+# deployment, a benchmark summary); design notes belong in docs/, benchmark
+# detail in benchmarks/README.md.  Tables and code blocks count too.
+README_MAX_WORDS = 1700
+
+
+def test_readme_stays_short_and_links_its_detail():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    words = len(readme.split())
+    assert words <= README_MAX_WORDS, f"README.md has {words} words (at most {README_MAX_WORDS}): move detail to docs/"
+    for link in ("docs/architecture.md", "docs/cli.md", "benchmarks/README.md"):
+        assert f"]({link}" in readme and (ROOT / link).exists(), link
