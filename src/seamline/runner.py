@@ -15,18 +15,16 @@ import logging
 import re
 import threading
 import traceback
-import uuid
-import zlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Callable
 
 from seamline import faults, publish
 from seamline.config import Settings
 from seamline.jobdef import Job
-from seamline.liveness import Holder, alive
 from seamline.metadata import Metadata
-from seamline.metrics import as_utc
+from seamline.scopes import (ScopeCache, drop_orphans, prepare_batches, prepare_rekeyed, prepare_scope,
+                             processed_any)
 from seamline.warehouse import Warehouse, quote_ident, sql_text
 
 log = logging.getLogger("seamline.runner")
@@ -98,7 +96,7 @@ def run_jobs(wh: Warehouse, md: Metadata, settings: Settings, names: list[str] |
     order = plan(names)
     drop_orphans(wh)
     if workers is None:
-        workers = 1 if full or not all(_processed_any(wh, j) for j in order) else INCREMENT_WORKERS
+        workers = 1 if full or not all(processed_any(wh, j) for j in order) else INCREMENT_WORKERS
     done: dict[str, RunResult] = {}
     cache = ScopeCache(wh)
 
@@ -141,98 +139,6 @@ def run_jobs(wh: Warehouse, md: Metadata, settings: Settings, names: list[str] |
     finally:
         cache.close()
     return [done[j.name] for j in order]
-
-
-SHARED_PREFIX = "_scope_shared_"
-
-
-def _host_tag(host: str) -> str:
-    return f"{zlib.crc32(host.encode()):08x}"
-
-
-def drop_orphans(wh: Warehouse) -> list[str]:
-    """Drop the shared scope tables of job calls whose process on this host
-    is gone (a killed run); returns their names.  A job's own work tables
-    are dropped and made again by its next run."""
-    me = Holder.me()
-    pattern = SHARED_PREFIX.replace("_", "\\_") + "%"
-    dropped = []
-    for (name,) in wh.rows("SELECT name FROM system.tables WHERE database = currentDatabase() "
-                           "AND name LIKE {p:String}", {"p": pattern}):
-        parts = name[len(SHARED_PREFIX):].split("_")
-        if len(parts) < 4 or parts[0] != _host_tag(me.host) or not parts[1].isdigit() or not parts[2].isdigit():
-            continue
-        if not alive(Holder(me.host, int(parts[1]), int(parts[2])), None):
-            wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": name})
-            dropped.append(name)
-    return dropped
-
-
-class ScopeCache:
-    """Scopes computed once per ``run_jobs`` call.  A scope depends on the
-    job's kind (customer / hour) and its batches (load batches and, for a
-    customer job, identity change batches).  Jobs run together usually share
-    both, and the second job copies the first one's keys instead of
-    recomputing them.
-
-    The cache also keeps each customer scope's *slice* of the timeline: its
-    customers' rows, copied once.  They are scattered over the timeline's
-    granules, so every job reading them there would read most of the table;
-    the jobs of the call read the small slice instead.  A job only takes
-    batches its dependencies (the timeline job among them) have processed, so
-    a slice made for a scope already holds that scope's events."""
-
-    def __init__(self, wh: Warehouse):
-        self.wh = wh
-        # jobs running at once share the cache: a scope or slice is made by
-        # the first job that needs it while the others wait
-        self.lock = threading.Lock()
-        self.tables: dict[tuple, str] = {}
-        self.slices: dict[tuple, str] = {}
-        # unique per call (the scheduler may run two job chains at once), and
-        # naming its process, so a killed call's tables are found (drop_orphans)
-        me = Holder.me()
-        self.prefix = f"{SHARED_PREFIX}{_host_tag(me.host)}_{me.pid}_{me.start}_{uuid.uuid4().hex[:8]}"
-
-    def key(self, kind: str, batches_t: str) -> tuple:
-        return kind, tuple(sorted(r[0] for r in self.wh.rows("SELECT batch FROM {b:Identifier}", {"b": batches_t})))
-
-    def restore(self, key: tuple, scope_t: str) -> bool:
-        table = self.tables.get(key)
-        if table is None:
-            return False
-        self.wh.command("INSERT INTO {t:Identifier} SELECT key FROM {c:Identifier}", {"t": scope_t, "c": table})
-        return True
-
-    def keep(self, key: tuple, scope_t: str) -> None:
-        table = f"{self.prefix}_{len(self.tables)}"
-        self.wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": table})
-        self.wh.command(f"CREATE TABLE {quote_ident(table)} ENGINE = Memory AS SELECT key FROM {quote_ident(scope_t)}")
-        self.tables[key] = table
-
-    def slice(self, key: tuple, scope_t: str) -> str:
-        """The timeline rows of the scope's customers (made on first use)."""
-        with self.lock:
-            table = self.slices.get(key)
-            if table is None:
-                table = f"{self.prefix}_slice_{len(self.slices)}"
-                self.wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": table})
-                # the timeline's columns, its ALIAS occurred_at among them
-                self.wh.command(f"CREATE TABLE {quote_ident(table)} AS timeline ENGINE = MergeTree "
-                                "ORDER BY (customer, ms, event_id)")
-                self.wh.command(f"INSERT INTO {quote_ident(table)} SELECT * FROM timeline "
-                                "PREWHERE customer IN (SELECT key FROM {s:Identifier})", {"s": scope_t})
-                self.slices[key] = table
-            return table
-
-    def close(self) -> None:
-        for table in list(self.tables.values()) + list(self.slices.values()):
-            try:
-                self.wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": table})
-            except Exception:
-                pass
-        self.tables.clear()
-        self.slices.clear()
 
 
 def run_job(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full: bool = False,
@@ -287,7 +193,7 @@ STAGE_PREFIX = "_next_"
 def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full: bool,
                 crash_after: str | None, scopes: ScopeCache | None) -> RunResult:
     started = datetime.now(timezone.utc)
-    full_mode = full or not _processed_any(wh, job)
+    full_mode = full or not processed_any(wh, job)
     run_id = md.start_run(job.name, full_mode)
     faults.point(f"job.started:{job.name}")
     scope_t, batches_t, rekeyed_t = f"_scope_{job.name}", f"_scope_batches_{job.name}", f"_rekeyed_{job.name}"
@@ -307,14 +213,14 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
     try:
         # Batches this run covers: for a full run every batch so far (all get
         # recorded: its dependents wait for them); else the ones it has not processed.
-        new_batches, since = _prepare_batches(wh, job, batches_t, full_mode, started)
+        new_batches, since = prepare_batches(wh, job, batches_t, full_mode, started)
         if job.scope == "global":
             rows = job.run(wh, settings, full_mode, batches_t, since) if (full_mode or new_batches) else 0
             scope = None
         else:
-            scope, cache_key = _prepare_scope(wh, job, scope_t, batches_t, full_mode, since, scopes)
+            scope, cache_key = prepare_scope(wh, job, scope_t, batches_t, full_mode, since, scopes)
             # an event log replaces only its re-keyed customers; others replace the whole scope
-            doomed = _prepare_rekeyed(wh, job, rekeyed_t, batches_t, full_mode) if job.event_log else scope_t
+            doomed = prepare_rekeyed(wh, job, rekeyed_t, batches_t, full_mode) if job.event_log else scope_t
             if full_mode or scope:
                 for table in tables:
                     if table in copies:
@@ -390,7 +296,7 @@ def _switch(wh: Warehouse, job: Job, stages: dict[str, str], scope_t: str, doome
     partitions = {table: publish.staged_partitions(wh, stage) for table, stage in stages.items()}
     with publish.switching():
         for table, column, keys, cast in deletes:
-            keyed = f"CAST(key, {{type:String}})" if cast else "key"
+            keyed = "CAST(key, {type:String})" if cast else "key"
             wh.command(f"DELETE FROM {quote_ident(table)} WHERE {quote_ident(column)} IN "
                        f"(SELECT {keyed} FROM {quote_ident(keys)})", {"type": cast} if cast else None)
         _maybe_crash(crash_after, "delete")
@@ -459,70 +365,3 @@ class SimulatedCrash(BaseException):
 def _maybe_crash(crash_after: str | None, phase: str) -> None:
     if crash_after == phase:
         raise SimulatedCrash(phase)
-
-
-def _processed_any(wh: Warehouse, job: Job) -> bool:
-    """Whether the job has processed a batch: its first run is a full one."""
-    return bool(wh.scalar("SELECT count() > 0 FROM job_ledger WHERE job = {job:String}", {"job": job.name}))
-
-
-def _prepare_batches(wh: Warehouse, job: Job, batches_t: str, full_mode: bool,
-                     started: datetime) -> tuple[int, datetime]:
-    """The batches of the run, in ``batches_t``: the committed load batches
-    (event_batches) and, for a customer job, the identity job's change
-    batches (identity_changes.batch) that every job it depends on has
-    processed (identity first: so every identifier has its key) and, in an
-    increment, that the job has not (job_ledger).  Returns their count and
-    the time after which the run's events were loaded (for the jobs' reads of
-    ``events`` by load time: a long load writes its first batch well before
-    it commits)."""
-    wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": batches_t})
-    wh.command(f"CREATE TABLE {quote_ident(batches_t)} (batch String) ENGINE = Memory")
-    p = {"b": batches_t, "job": job.name, "all": int(full_mode), "changes": int(job.scope != "hour"),
-         "deps": list(job.depends_on), "n": len(job.depends_on)}
-    wh.command(sql_text("seamline.sql", "run_batches"), p)
-    count, loaded_from = wh.rows(
-        "SELECT (SELECT count() FROM {b:Identifier}), "
-        "(SELECT minOrNull(loaded_at) FROM event_batches WHERE batch IN (SELECT batch FROM {b:Identifier}))", p)[0]
-    return int(count), (as_utc(loaded_from) - timedelta(milliseconds=1) if loaded_from else started)
-
-
-def _prepare_scope(wh: Warehouse, job: Job, scope_t: str, batches_t: str, full_mode: bool,
-                   since: datetime, scopes: ScopeCache) -> tuple[int | None, tuple]:
-    """Fill the run's scope: the keys (customers or hours) to recompute, in
-    ``scope_t``.  Returns their count (``None`` for a full run) and the
-    scope's cache key."""
-    key_type = "DateTime('UTC')" if job.scope == "hour" else "String"
-    wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": scope_t})
-    wh.command(f"CREATE TABLE {quote_ident(scope_t)} (key {key_type}) ENGINE = Memory")
-    if full_mode:
-        return None, ()
-    p = {"scope": scope_t, "batches": batches_t, "since": since, "job": job.name}
-    cache_key = scopes.key(job.scope, batches_t)
-    with scopes.lock:
-        if not scopes.restore(cache_key, scope_t):
-            if job.scope == "hour":
-                wh.command(
-                    "INSERT INTO {scope:Identifier} SELECT DISTINCT toDateTime(toStartOfHour(occurred_at), 'UTC') "
-                    "FROM events WHERE loaded_at > {since:DateTime64(3, 'UTC')} "
-                    "AND load_id IN (SELECT batch FROM {batches:Identifier})", p)
-            else:
-                wh.command(sql_text("seamline.sql", "scope_customers"), p)
-            scopes.keep(cache_key, scope_t)
-    return int(wh.scalar("SELECT count() FROM {scope:Identifier}", p) or 0), cache_key
-
-
-def _prepare_rekeyed(wh: Warehouse, job: Job, rekeyed_t: str, batches_t: str, full_mode: bool) -> str:
-    """For an event log: the customers whose key changed in the run's change
-    batches (in ``rekeyed_t``) and their identifiers (in ``job_scope_idents``).
-    Their rows are rewritten; the other customers only gain their new events."""
-    wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": rekeyed_t})
-    wh.command(f"CREATE TABLE {quote_ident(rekeyed_t)} (key String) ENGINE = Memory")
-    wh.command("ALTER TABLE job_scope_idents DROP PARTITION {job:String}", {"job": job.name})
-    if not full_mode:
-        p = {"t": rekeyed_t, "batches": batches_t, "job": job.name}
-        wh.command("INSERT INTO {t:Identifier} SELECT DISTINCT customer FROM identity_changes "
-                   "WHERE batch IN (SELECT batch FROM {batches:Identifier})", p)
-        wh.command("INSERT INTO job_scope_idents SELECT {job:String}, ident FROM identity_map "
-                   "WHERE customer IN (SELECT key FROM {t:Identifier})", p)
-    return rekeyed_t
