@@ -105,12 +105,15 @@ class DashboardServer:
             from seamline.scheduler import build_scheduler
 
             self.scheduler = build_scheduler(settings)
+        # Everything a page imports is imported before the port opens: a first
+        # request racing an import in another thread got a half-initialised
+        # module (HTTP 500, "Error loading layout").
+        _import_page_stack()
         self._server = create_server(self.app.server, host=host, port=port, threads=threads,
                                      ident="seamline", clear_untrusted_proxy_headers=True)
         self.host = host
         self.port = int(self._server.effective_port)
         self._closed = threading.Event()
-        threading.Thread(target=_warm_up, name="seamline-warmup", daemon=True).start()
         self._warm_thread = threading.Thread(target=self._keep_warm, name="seamline-keep-warm", daemon=True)
         self._warm_thread.start()
         self.cli_api = None
@@ -173,15 +176,17 @@ class DashboardServer:
         self._warm_thread.join(timeout=120)  # it stops after its current dataset
 
 
-def _warm_up() -> None:
-    """Import the statistics stack in the background (first request stays fast)."""
-    try:
-        import scipy.stats  # noqa: F401
+def _import_page_stack() -> None:
+    """Import the pages' data, statistics and figure stack (pandas, SciPy, Plotly)."""
+    import pandas  # noqa: F401
+    import plotly.graph_objects  # noqa: F401
+    import scipy.stats  # noqa: F401
 
-        import seamline.stats.intervals  # noqa: F401
-        import seamline.stats.survival  # noqa: F401
-    except Exception:
-        pass
+    import seamline.figures  # noqa: F401
+    import seamline.queries.cohorts  # noqa: F401
+    import seamline.stats.intervals  # noqa: F401
+    import seamline.stats.survival  # noqa: F401
+    import seamline.views  # noqa: F401
 
 
 def make_server(settings: "Settings", host: str = "127.0.0.1", port: int = 0, scheduler: bool = True,

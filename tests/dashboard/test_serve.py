@@ -70,3 +70,45 @@ def test_server_starts_the_scheduler_in_process(tmp_path):
     finally:
         srv.stop()
     assert not srv.server.scheduler.running
+
+
+def test_the_first_visit_works_from_the_moment_the_server_listens(tmp_path):
+    """A fresh `seamline serve` process: the first requests, sent together the
+    moment the port accepts, all succeed (they once raced the warm-up's
+    imports: HTTP 500 and "Error loading layout")."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, SEAMLINE_DATA_DIR=str(tmp_path / "data"))
+    proc = subprocess.Popen([sys.executable, "-m", "seamline", "serve", "--no-scheduler", "--port", str(port)],
+                            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not listen within 120 s"
+                time.sleep(0.02)
+        base = f"http://127.0.0.1:{port}"
+        paths = ["/_dash-layout", "/_dash-dependencies", "/", "/journeys", "/freshness", "/effort", "/retention",
+                 "/incidents", "/_dash-layout", "/_dash-layout"]
+        with ThreadPoolExecutor(len(paths)) as pool:
+            statuses = list(pool.map(lambda p: _get(base + p)[0], paths))
+        assert statuses == [200] * len(paths), dict(zip(paths, statuses))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
