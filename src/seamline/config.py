@@ -28,6 +28,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+import seamline.alerts.models as _alerts  # the alert rules and receivers (no config import there)
+
 
 class ConfigError(ValueError):
     """Invalid configuration: one line per problem, each naming where the value
@@ -197,8 +199,8 @@ class Settings(BaseSettings):
     # Sources in place (SPEC §6) and alerts (SPEC §7): each entry is checked by
     # its feature's own model (seamline.sources, seamline.alerts).
     sources: list[dict[str, Any]] = Field(default_factory=list, description="event tables read in place ([[sources]])")
-    alerts: list[dict[str, Any]] = Field(default_factory=list, description="alert rules ([[alerts]])")
-    receivers: list[dict[str, Any]] = Field(default_factory=list, description="where alerts are sent ([[receivers]])")
+    alerts: Annotated[list[_alerts.AlertRule], AfterValidator(_alerts.check_rules)] = Field(default_factory=list, description="alert rules ([[alerts]])")
+    receivers: Annotated[list[_alerts.Receiver], AfterValidator(_alerts.check_receivers)] = Field(default_factory=list, validate_default=True, description="where alerts are sent ([[receivers]])")
 
     def __init__(self, **values: Any) -> None:
         # Every construction (CLI, app factory, scheduler, tests) gets the same
