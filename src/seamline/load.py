@@ -296,6 +296,73 @@ def load_file(wh: Warehouse, path: str | Path, salt: str, batch_rows: int = 200_
     return report
 
 
+# Rows staged by a statement (sources in place) -------------------------------
+# Their lines are 63-bit row keys (stable, so a row quarantined again replaces
+# its earlier copy); batches are equal ranges of the key space.
+LINE_SPACE = 2**63
+
+
+def load_staged(wh: Warehouse, file_key: str, salt: str, stage: Callable[[str], int], batch_rows: int = 200_000,
+                before_commit: Callable[[str], list[str]] | None = None) -> LoadReport:
+    """Load rows that a statement writes into the stage, with every guarantee
+    of ``load_file`` (validation, deduplication, quarantine, counts, commit,
+    rollback, recovery after a kill).
+
+    ``stage(table)`` fills the stage table (line UInt64 < 2**63, doc, raw),
+    inside the engine, and returns how many rows it staged.  ``before_commit(load_id)``
+    writes what else belongs to the load (identity edges tagged with the
+    batches it returns) before the commit makes it visible.  A load of no rows
+    is recorded with zero counts."""
+    report = LoadReport(file=file_key)
+    started = time.monotonic()
+    load_id = uuid.uuid4().hex
+    parse_sql = split_statements(sql_text("seamline.sql", "load_parse"))
+    start_ts = datetime.now(timezone.utc)
+    batch_no = itertools.count(1)
+    batches: list[tuple[str, datetime]] = []
+    recover_loads(wh)
+    try:
+        with _Intent(wh, load_id, file_key) as intent:
+            try:
+                with _Staging(wh, load_id) as st:
+                    wh.command(f"DROP TABLE IF EXISTS {quote_ident(st.stage)}")
+                    wh.command(f"CREATE TABLE {quote_ident(st.stage)} (line UInt64, doc String, raw String) "
+                               "ENGINE = MergeTree ORDER BY line")
+                    _no_merges(wh, st.stage)
+                    staged = stage(st.stage)
+                    faults.point("load.staged")
+                    if staged:
+                        parts = max(1, -(-staged // batch_rows))
+                        bounds = iter([(i * LINE_SPACE // parts, (i + 1) * LINE_SPACE // parts, i == parts - 1)
+                                       for i in range(parts)])
+
+                        def prepare(parsed: str) -> tuple[datetime, bool] | None:
+                            got = next(bounds, None)
+                            if got is None:
+                                return None
+                            lo, hi, last = got
+                            return _parse_batch(wh, st, parsed, parse_sql, salt, lo, hi), last
+
+                        _pipeline(wh, st, parse_sql, load_id, batch_no, file_key, report, prepare, lambda: None,
+                                  batches)
+                if before_commit is not None:
+                    now = datetime.now(timezone.utc)
+                    batches.extend((b, now) for b in before_commit(load_id))
+                report.seconds = round(time.monotonic() - started, 3)
+                _commit(wh, intent, batches, report, start_ts)
+            except BaseException:
+                try:
+                    rollback_load(wh, load_id)
+                    intent.write("rolled_back")
+                except Exception as exc:
+                    log.warning("could not roll back load %s now (the next start does): %s", load_id, exc)
+                raise
+    finally:
+        wh.release_memory()
+    report.load_id = load_id
+    return report
+
+
 def _engine_can_read(wh: Warehouse, path: Path) -> bool:
     """Embedded chDB sees our files: it reads JSON Lines itself (much faster)."""
     return wh.dsn.startswith("chdb:") and detect_format(path) == "jsonl"
