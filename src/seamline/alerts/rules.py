@@ -94,6 +94,9 @@ def burn_rate(wh: "Warehouse", md, settings: "Settings", rule: AlertRule, at: da
 
 
 # regression -------------------------------------------------------------------
+MIN_BASELINE = timedelta(hours=24)
+
+
 def regression(wh: "Warehouse", md, settings: "Settings", rule: AlertRule, at: datetime) -> list[Finding]:
     """A latency regression (SPEC §3) found for a source in the trailing
     window and not recovered; the labels onset, ratio and p_value are its
@@ -115,7 +118,10 @@ def regression(wh: "Warehouse", md, settings: "Settings", rule: AlertRule, at: d
         latest[r.source] = r
     out = []
     for source, r in sorted(latest.items()):
-        if r.recovered:
+        # an onset within a day of the window's start has a baseline too short
+        # to judge (on the sample's stationary web source such a candidate came
+        # and went as the window slid)
+        if r.recovered or r.onset.to_pydatetime() - start < MIN_BASELINE:
             continue
         onset = r.onset.to_pydatetime()
         out.append(Finding(
