@@ -224,3 +224,16 @@ def test_default_tiers_are_the_sre_workbook_ones():
     h = timedelta(hours=1)
     assert got == [(h, timedelta(minutes=5), 14.4, "page"), (6 * h, timedelta(minutes=30), 6, "page"),
                    (24 * h, 2 * h, 3, "ticket"), (72 * h, 6 * h, 1, "ticket")]
+
+
+def test_keep_firing_for_holds_a_cleared_alert(wh, md, burning, hook):
+    s = alert_settings(burning, [BURN | {"keep_firing_for": "10m"}],
+                       [{"name": "oncall", "kind": "webhook", "url": hook.url}])
+    run(wh, md, s, "2026-03-01T12:02:00Z")
+    run(wh, md, s, "2026-03-01T12:10:00Z")  # the condition clears
+    run(wh, md, s, "2026-03-01T12:19:00Z")  # cleared 9 min ago: still firing
+    assert states(md) == {("crm-burn", "crm"): "firing"} and len(hook.bodies) == 1
+    run(wh, md, s, "2026-03-01T12:20:00Z")  # 10 min
+    assert states(md) == {("crm-burn", "crm"): "resolved"}
+    assert [b["status"] for b in hook.bodies] == ["firing", "resolved"]
+    assert hook.bodies[1]["alerts"][0]["endsAt"] == "2026-03-01T12:20:00.000Z"

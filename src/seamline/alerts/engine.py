@@ -111,7 +111,7 @@ def _evaluate(wh, md, settings, at: datetime, report: Report) -> None:
                 inst = current.get(fp)
                 before = inst["state"] if inst else "inactive"
                 row = dict(inst) if inst else {"fingerprint": fp, "rule": rule.name, "notified_at": None}
-                row.update(labels=labels, value=f.value, evaluated_at=at,
+                row.update(labels=labels, value=f.value, evaluated_at=at, cleared_at=None,
                            annotations={"summary": rule.summary or f.summary, "description": f.description,
                                         "page": f.page, "view": f.view})
                 if before in ("inactive", "resolved"):  # a new cycle
@@ -138,6 +138,10 @@ def _evaluate(wh, md, settings, at: datetime, report: Report) -> None:
                 message = None
                 if inst["state"] == "pending":
                     row["state"] = "inactive"
+                elif at - (inst["cleared_at"] or at) < rule.keep_firing_for:  # kept firing a while
+                    row["cleared_at"] = inst["cleared_at"] or at
+                    state.save_instance(cx, row, new=False)
+                    continue
                 else:
                     row.update(state="resolved", resolved_at=at)
                     if inst["notified_at"] is not None:  # only what was told is resolved for its receivers

@@ -97,7 +97,7 @@ _USES = {
     "incidents": {"above", "window", "rules"},
     "stale": {"of", "names", "after"},
 }
-_COMMON = {"name", "kind", "receivers", "severity", "for_", "repeat", "delay", "summary"}
+_COMMON = {"name", "kind", "receivers", "severity", "for_", "keep_firing_for", "repeat", "delay", "summary"}
 
 
 class AlertRule(BaseModel):
@@ -111,6 +111,8 @@ class AlertRule(BaseModel):
     severity: str = "warning"
     # how long the condition must hold before the alert fires (pending until then)
     for_: Duration = Field(default=timedelta(0), alias="for")
+    # a firing alert whose condition clears stays firing this long (no flapping)
+    keep_firing_for: Duration = timedelta(0)
     # a reminder while it fires
     repeat: Duration = timedelta(hours=4)
     # the evaluation delay: windows end this long before the evaluation time,

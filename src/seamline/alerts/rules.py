@@ -196,7 +196,7 @@ def schedule_interval(cron: str, at: datetime) -> timedelta:
 def stale(wh: "Warehouse", md, settings: "Settings", rule: AlertRule, at: datetime) -> list[Finding]:
     """A job whose last success (before ``at``) is older than ``after`` [3 x
     its schedule], or a source whose last event arrived longer than ``after``
-    [6 h] before ``at`` ("no data")."""
+    [24 h] before ``at`` ("no data")."""
     return _stale_jobs(md, settings, rule, at) if rule.of == "jobs" else _stale_sources(wh, rule, at)
 
 
@@ -232,7 +232,7 @@ def _stale_jobs(md, settings, rule: AlertRule, at: datetime) -> list[Finding]:
 
 def _stale_sources(wh, rule: AlertRule, at: datetime) -> list[Finding]:
     last = {source: t for source, t in wh.rows(sql("last_event"), {"at": at})}
-    after = rule.after or timedelta(hours=6)
+    after = rule.after or timedelta(hours=24)
     out = []
     for source in rule.names or sorted(last):
         t = last.get(source)

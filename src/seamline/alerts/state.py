@@ -25,6 +25,7 @@ alert_instances = Table(
     Column("value", Float),
     Column("active_since", DateTime(timezone=True)),  # the condition has held since
     Column("fired_at", DateTime(timezone=True)),
+    Column("cleared_at", DateTime(timezone=True)),   # firing, condition false since (keep_firing_for)
     Column("resolved_at", DateTime(timezone=True)),
     Column("notified_at", DateTime(timezone=True)),  # last firing message or reminder (None: not told yet)
     Column("evaluated_at", DateTime(timezone=True), nullable=False),
