@@ -68,7 +68,7 @@ def test_unknown_source_and_bad_config(cli, configured, settings, monkeypatch):
     monkeypatch.setenv("SEAMLINE_CONFIG", str(bad))
     code, _, err = cli("sources", "list")
     assert code == 1
-    assert err.strip() == "seamline: sources[0].kind = 'postgres': unknown kind; did you mean 'posthog'?"
+    assert err.strip() == f"seamline: {bad}: sources[0].kind = 'postgres': unknown kind; did you mean 'posthog'?"
 
 
 def test_check_explains_a_source_it_cannot_map(cli, settings, monkeypatch):

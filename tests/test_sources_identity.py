@@ -109,3 +109,31 @@ def test_rudderstack_aliases_join_customers(wh, upstream):
     assert got["c:u1"] == got["c:u2"] == got["a:anon9"] == got["a:anon1"] == "u1"
     assert got["a:anon3"] == "anon3"
     assert "a:u2" not in got and "c:anon9" not in got  # no identifier that no event has
+
+
+def test_the_identity_job_increment_merges_on_a_synced_person(wh, md, settings, upstream):
+    from seamline.runner import run_jobs
+
+    db = upstream["posthog"]
+    src = make({"name": "posthog", "kind": "posthog", "database": db})
+
+    def event(n, d, props, at):
+        insert(wh, db, "events", {"uuid": f"00000000-0000-0000-0000-00000000000{n}", "event": "login",
+                                  "properties": json.dumps(props), "timestamp": at, "team_id": 1,
+                                  "distinct_id": d, "_timestamp": at, "inserted_at": at})
+
+    def keys():
+        assert all(r.status == "success" for r in run_jobs(wh, md, settings, ["identity"]))
+        return dict(wh.rows("SELECT ident, customer FROM identity_map"))
+
+    event(1, "d1", {"customer_id": "c1"}, "2026-03-01 09:00:00")
+    event(2, "d2", {}, "2026-03-01 09:01:00")
+    sync(wh, src)
+    assert keys()["a:d2"] == "d2"
+    # PostHog merges d2 into d1's person as d2 logs in again; the increment (not a full run) joins them
+    person(wh, db, "person_distinct_id2", "d1", 11, 0, at="2026-03-01 10:00:00")
+    person(wh, db, "person_distinct_id2", "d2", 11, 1, at="2026-03-01 10:00:00")
+    event(3, "d2", {}, "2026-03-01 10:00:00")
+    assert sync(wh, src).edges == 2
+    got = keys()
+    assert got["a:d2"] == got["a:d1"] == got["c:c1"] == "c1"

@@ -176,7 +176,10 @@ def test_table_without_a_required_field_is_explained(wh, upstream):
     report = check(wh, src, "sources[0]")
     assert "raw: event_id: nothing to read it from (required: give fields.event_id)" in report["missing"]
     assert "raw: channel: nothing to read it from (required: give fields.channel)" in report["missing"]
+    assert report["empty"] == {"event_id": 1, "channel": 1, "type": 1, "identifier": 1}
     text = "\n".join(render(report))
+    assert ("rows with no value for a required field (quarantined by a sync): event_id 1 of 1, channel 1 of 1, "
+            "type 1 of 1, identifier 1 of 1") in text
     assert len(text.splitlines()) < 25
     r = sync(wh, src)
     assert (r.read, r.quarantined) == (1, 1)

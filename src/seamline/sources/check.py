@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from seamline.sources.mapping import CANONICAL_TYPES, DEFAULT_TYPES, MappingError, plans
-from seamline.sources.models import FIELDS, Source
+from seamline.sources.models import FIELDS, IDENTIFIERS, REQUIRED, Source
 from seamline.sources.sync import newest
 from seamline.warehouse import Warehouse
 
@@ -17,7 +17,7 @@ UNMAPPED_SHOWN = 20
 
 def check(wh: Warehouse, source: Source, key: str) -> dict[str, Any]:
     out: dict[str, Any] = {"source": source.name, "kind": source.kind, "database": source.database,
-                           "tables": [], "missing": [], "sample": [], "unmapped_events": [], "error": None}
+                           "tables": [], "missing": [], "empty": {}, "sample": [], "unmapped_events": [], "error": None}
     try:
         table_plans = plans(wh, source, key)
     except MappingError as exc:
@@ -31,6 +31,12 @@ def check(wh: Warehouse, source: Source, key: str) -> dict[str, Any]:
                               "columns": list(plan.columns), "insert_time": plan.insert_time,
                               "newest": newest(wh, plan)})
         out["missing"] += [f"{plan.table}: {m}" for m in plan.missing]
+        # rows the load would quarantine for a required value the mapping leaves empty
+        empties = ", ".join(f"countIf(ifNull(_sl_{f}, '') = '')" for f in REQUIRED) + ", countIf(" + \
+            " AND ".join(f"ifNull(_sl_{f}, '') = ''" for f in IDENTIFIERS) + ")"
+        for f, n in zip(REQUIRED + ("identifier",), wh.rows(f"SELECT {empties} FROM ({plan.select()})", plan.params)[0]):
+            if n:
+                out["empty"][f] = out["empty"].get(f, 0) + int(n)
         if len(out["sample"]) < SAMPLE_ROWS:
             cols = ", ".join(f"_sl_{f}" for f in FIELDS)
             for r in wh.rows(f"SELECT {cols} FROM ({plan.select()}) LIMIT {{n:UInt32}}",
@@ -58,6 +64,10 @@ def render(report: dict[str, Any]) -> list[str]:
         lines.append(f"    columns: {cols if len(cols) <= 200 else cols[:199] + '…'}")
     lines.append("missing:" if report["missing"] else "missing: nothing")
     lines += [f"  {m}" for m in report["missing"]]
+    if report["empty"]:
+        total = sum(t["rows"] for t in report["tables"])
+        lines.append("rows with no value for a required field (quarantined by a sync): "
+                     + ", ".join(f"{f} {n:,} of {total:,}" for f, n in report["empty"].items()))
     lines.append(f"mapped rows (first {len(report['sample'])}):")
     shown = ("event_id", "occurred_at", "type", "source", "channel", "direction", "customer_id", "anonymous_id")
     for r in report["sample"]:

@@ -169,6 +169,8 @@ def _candidates(plan: Plan, kind: str, event_table: bool = False) -> dict[str, l
         c["email"] = _first(prop("email"), p and f"JSONExtractString({p}, '$set', 'email')")
         c["attrs"] = _first(_json_attrs(p))
         ins = [x for x in (b.col("inserted_at", "insert time"), b.col("_timestamp", "insert time")) if x]
+        if len(ins) == 2:  # the expression of PostHog's own minmax index (minmax_inserted_at)
+            ins = ["coalesce(`inserted_at`, `_timestamp`)"]
     elif kind == "rudderstack":
         col = lambda n, why=None: b.col(n, why or n)  # noqa: E731
         c["event_id"] = _first(col("id", "event_id"))
@@ -242,7 +244,7 @@ def _candidates(plan: Plan, kind: str, event_table: bool = False) -> dict[str, l
             c["attrs"] = ["toJSONString(CAST(`attrs`, 'Map(String, String)'))"]
         plan.name_expr = c["type"][0] if c["type"] else "''"
         ins = c["ingested_at"] or c["occurred_at"]
-    plan.insert_time = ins and ins[0]
+    plan.insert_time = ins[0] if ins else None
     if len(ins) > 1:
         plan.insert_time = "coalesce(" + ", ".join(f"toDateTime64({x}, 3, 'UTC')" for x in ins) + ")"
     return c

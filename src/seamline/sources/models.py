@@ -201,8 +201,26 @@ def parse_sources(raw: list[dict[str, Any]]) -> list[Source]:
             lines.append(f"sources[{i}].name = {s.name!r}: declared twice (also sources[{seen[s.name]}])")
         seen.setdefault(s.name, i)
     if lines:
-        raise ConfigError("\n".join(lines))
+        where = _where_from(raw)
+        raise ConfigError("\n".join(f"{where}: {line}" if where else line for line in lines))
     return out
+
+
+def _where_from(raw: list[Any]) -> str:
+    """Where the sources came from, as the config's errors name it (environment variable, seamline.toml)."""
+    import os
+
+    from seamline.config import read_toml, toml_path
+
+    if os.environ.get("SEAMLINE_SOURCES"):
+        return "environment variable SEAMLINE_SOURCES"
+    path = toml_path()
+    try:
+        if path.is_file() and read_toml(path).get("sources") == raw:
+            return str(path)
+    except Exception:
+        pass
+    return ""
 
 
 Kind = Literal["posthog", "rudderstack", "snowplow", "otel_logs", "table"]
