@@ -33,6 +33,7 @@ class Hook:
 
     def __init__(self, fail: int = 0, status: int = 500, hang: float = 0.0):
         self.bodies: list[dict] = []
+        self.headers: list[dict] = []
         self.attempts = 0
         self.fail, self.status, self.hang = fail, status, hang
         hook = self
@@ -48,6 +49,7 @@ class Hook:
                     self.end_headers()
                     return
                 hook.bodies.append(json.loads(raw))
+                hook.headers.append(dict(self.headers))
                 self.send_response(200)
                 self.end_headers()
                 self.wfile.write(b"ok")

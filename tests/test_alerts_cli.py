@@ -72,6 +72,13 @@ def test_silence_from_the_command_line(cli, configured):
     assert s["comment"] == "known incident" and s["matchers"] == {"source": "crm"}
 
 
+def test_silence_of_every_rule(cli, configured):
+    code, out, _ = cli("alerts", "silence", "--rule", "*", "--for", "1d", "--start", "2026-03-01T00:00:00Z")
+    assert code == 0
+    code, out, _ = cli("alerts", "run", "--at", "2026-03-01T12:02:00Z")
+    assert "inactive -> firing (silenced)" in out and configured.bodies == []
+
+
 def test_silence_checks_its_arguments(cli, configured):
     code, _, err = cli("alerts", "silence", "--rule", "nope", "--for", "1h")
     assert code == 1 and "unknown alert rule 'nope'; rules: crm-burn" in err

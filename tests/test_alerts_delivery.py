@@ -120,10 +120,13 @@ def test_instances_firing_together_are_one_message(wh, md, loaded):
     hook = Hook()
     try:
         second = BURN | {"name": "crm-burn-copy"}
-        s = alert_settings(loaded, [BURN, second], [{"name": "oncall", "kind": "webhook", "url": hook.url}],
+        s = alert_settings(loaded, [BURN, second], [{"name": "oncall", "kind": "webhook", "url": hook.url,
+                                                      "headers": {"Authorization": "Bearer t0ken"}}],
                            freshness_target_s=60)
         run(wh, md, s, "2026-03-01T12:02:00Z")
         (body,) = hook.bodies
+        assert hook.headers[0]["Authorization"] == "Bearer t0ken"
+        assert hook.headers[0]["Content-Type"] == "application/json"
         assert sorted(a["labels"]["alertname"] for a in body["alerts"]) == ["crm-burn", "crm-burn-copy"]
         assert body["commonLabels"] == {"severity": "page", "source": "crm", "windows": "1h/5m"}
         assert body["groupKey"] == '{}:{receiver="oncall"}' and body["truncatedAlerts"] == 0
