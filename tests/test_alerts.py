@@ -239,3 +239,14 @@ def test_keep_firing_for_holds_a_cleared_alert(wh, md, burning, hook):
     assert states(md) == {("crm-burn", "crm"): "resolved"}
     assert [b["status"] for b in hook.bodies] == ["firing", "resolved"]
     assert hook.bodies[1]["alerts"][0]["endsAt"] == "2026-03-01T12:20:00.000Z"
+
+
+def test_a_removed_rule_ends_its_instances_quietly(wh, md, burning, hook):
+    run(wh, md, burning, "2026-03-01T12:02:00Z")
+    assert states(md) == {("crm-burn", "crm"): "firing"}
+    other = alert_settings(burning, [BURN | {"name": "other", "sources": ["web"]}],
+                           [{"name": "oncall", "kind": "webhook", "url": hook.url}])
+    report = run(wh, md, other, "2026-03-01T12:03:00Z")
+    assert states(md) == {("crm-burn", "crm"): "resolved"}
+    assert [(c.rule, c.before, c.after, c.message) for c in report.changes] == [("crm-burn", "firing", "resolved", None)]
+    assert len(hook.bodies) == 1  # only the first firing

@@ -155,6 +155,7 @@ def _evaluate(wh, md, settings, at: datetime, report: Report) -> None:
                 report.changes.append(Change(rule.name, fp, inst["labels"], inst["state"], row["state"], message))
             state.save_evaluation(cx, rule.name, at)
             report.evaluated.append(rule.name)
+        _retire_removed_rules(cx, md, {r.name for r in settings.alerts}, at, report)
         now = utcnow()
         for name, alerts in outgoing.items():
             receiver = receivers[name]
@@ -165,3 +166,17 @@ def _evaluate(wh, md, settings, at: datetime, report: Report) -> None:
                 fingerprints=json.dumps([a["fingerprint"] for a in alerts]), body=json.dumps(body),
                 outcome="pending", attempts=0, next_attempt_at=now, created_at=now))
             report.notifications.append(int(res.inserted_primary_key[0]))
+
+
+def _retire_removed_rules(cx, md, names: set[str], at: datetime, report: Report) -> None:
+    """Instances of a rule no longer in the settings end without a message
+    (its receivers may be gone too): resolved if firing, inactive if pending."""
+    for inst in state.instances(md, cx=cx):
+        if inst["rule"] in names or inst["state"] not in ("pending", "firing"):
+            continue
+        after = "resolved" if inst["state"] == "firing" else "inactive"
+        row = dict(inst, state=after, evaluated_at=at)
+        if after == "resolved":
+            row["resolved_at"] = at
+        state.save_instance(cx, row, new=False)
+        report.changes.append(Change(inst["rule"], inst["fingerprint"], inst["labels"], inst["state"], after, None))
