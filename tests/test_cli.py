@@ -197,6 +197,34 @@ def test_incidents_json_items(cli, loaded_and_computed):
     assert len(json.loads(cli("incidents", "--json")[1])) == 1
 
 
+def test_incidents_text_summarises_before_listing(cli, loaded_and_computed):
+    code, out, err = cli("incidents")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "1 incident from 2026-03-03T09:00 to 2026-03-03T09:00 (UTC), 1 customer"
+    assert lines[1].split() == ["promo_after_purchase", "1"] and lines[2] == "busiest days: 2026-03-03 (1)"
+    assert "K1" in out and "more (--limit" not in out
+    code, out, err = cli("incidents", "--limit", "0")
+    assert code == 0 and "K1" not in out and out.splitlines()[-1].startswith("… 1 more (--limit N")
+
+
+def test_incident_summary_counts_rules_and_busiest_days():
+    from datetime import datetime, timezone
+
+    from seamline.cli import incident_summary
+
+    def at(day, hour):
+        return datetime(2026, 9, day, hour, tzinfo=timezone.utc)
+
+    rows = [{"rule": r, "customer": c, "at": t} for r, c, t in [
+        ("a", "C1", at(24, 23)), ("b", "C1", at(25, 1)), ("a", "C2", at(25, 2)), ("a", "C3", at(25, 9)),
+        ("b", "C3", at(27, 0))]]
+    assert incident_summary(rows) == [
+        "5 incidents from 2026-09-24T23:00 to 2026-09-27T00:00 (UTC), 3 customers",
+        "  a                                      3", "  b                                      2",
+        "busiest days: 2026-09-25 (3), 2026-09-24 (1), 2026-09-27 (1)"]
+
+
 @pytest.mark.parametrize("frm,to", [("2026-03-08", "2026-03-01"), ("2026-03-01", "2026-03-01")])
 def test_metrics_to_not_after_from_is_a_one_line_error(cli, frm, to):
     code, out, err = cli("metrics", "--from", frm, "--to", to, "--json")

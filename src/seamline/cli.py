@@ -268,14 +268,45 @@ def cmd_metrics(ctx: Context, args) -> int:
 def cmd_incidents(ctx: Context, args) -> int:
     from seamline.incidents import list_incidents
 
-    rows = list_incidents(ctx.wh, args.from_, args.to, limit=args.limit)
+    rows = list_incidents(ctx.wh, args.from_, args.to,
+                          limit=args.limit if args.json and args.limit is not None else 100_000)
     if args.json:
         emit_json(rows)
     elif not rows:
         print("no incidents")
     else:
-        print_table(rows, ["at", "rule", "customer", "channels", "event_ids"])
+        for line in incident_summary(rows):
+            print(line)
+        shown = rows[:INCIDENTS_SHOWN if args.limit is None else args.limit]
+        if shown:
+            print()
+            print_table(shown, ["at", "rule", "customer", "channels", "event_ids"])
+        if len(shown) < len(rows):
+            print(f"… {len(rows) - len(shown):,} more (--limit N to show them, --json for all)")
     return EXIT_OK
+
+
+# Incidents listed under the summary unless --limit says otherwise.
+INCIDENTS_SHOWN = 20
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def incident_summary(rows: list[dict[str, Any]]) -> list[str]:
+    """For people: how many, when, by rule, and the busiest days (a burst)."""
+    from collections import Counter
+
+    days = Counter(str(_json_default(r["at"]))[:10] for r in rows)
+    rules = Counter(r["rule"] for r in rows)
+    first, last = str(_json_default(rows[0]["at"]))[:16], str(_json_default(rows[-1]["at"]))[:16]
+    lines = [f"{_n(len(rows), 'incident')} from {first} to {last} (UTC), "
+             f"{_n(len({r['customer'] for r in rows}), 'customer')}"]
+    lines += [f"  {rule:<32} {n:>7,}" for rule, n in rules.most_common()]
+    busiest = ", ".join(f"{day} ({n:,})" for day, n in days.most_common(3))
+    lines.append(f"busiest days: {busiest}")
+    return lines
 
 
 def cmd_regressions(ctx: Context, args) -> int:
@@ -287,8 +318,10 @@ def cmd_regressions(ctx: Context, args) -> int:
     elif not rows:
         print("no latency regressions")
     else:
-        print_table(rows, ["source", "onset", "baseline_p95_s", "after_p95_s", "ratio", "p_value", "recovered",
-                           "annotation"])
+        shown = [dict(r, recovered=(f"at {r['recovered_at']}" if r.get("recovered_at") else "yes")
+                      if r["recovered"] else "no") for r in rows]
+        print_table(shown, ["source", "onset", "baseline_p95_s", "after_p95_s", "ratio", "p_value", "recovered",
+                            "annotation"])
     return EXIT_OK
 
 
@@ -378,14 +411,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("metrics", help="KPIs for a period [from, to)")
     s.add_argument("--from", dest="from_", type=parse_date, required=True, metavar="DATE")
-    s.add_argument("--to", type=parse_date, required=True, metavar="DATE")
+    s.add_argument("--to", type=parse_date, required=True, metavar="DATE",
+                   help="end, exclusive: --from 2026-09-01 --to 2026-10-01 is September")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_metrics)
 
     s = sub.add_parser("incidents", help="conflicting-message incidents")
     s.add_argument("--from", dest="from_", type=parse_date, default=None, metavar="DATE")
     s.add_argument("--to", type=parse_date, default=None, metavar="DATE")
-    s.add_argument("--limit", type=int, default=100_000)
+    s.add_argument("--limit", type=int, default=None,
+                   help=f"incidents listed (default: {INCIDENTS_SHOWN} under the summary; all with --json)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_incidents)
 
@@ -480,6 +515,9 @@ def main(argv: list[str] | None = None, settings=None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `seamline incidents | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # never a traceback for a user; the detail is one line
         if isinstance(exc, _one_line_errors()):
             print("seamline: " + "; ".join(line.strip() for line in str(exc).splitlines() if line.strip()),
