@@ -109,6 +109,11 @@ def test_scheduled_sync_and_status(wh, md, settings, posthog_rows):
     (failed,) = status(wh, md, settings)
     assert failed["status"] == "failed" and failed["rows_synced"] == 5
     assert failed["last_error"].startswith("sources[0].fields.topic = 'no_such_column': ")
+    # a configuration that is not valid is shown, not raised
+    settings.sources = [{"name": "posthog", "kind": "postgres", "database": posthog_rows}]
+    (invalid,) = status(wh, md, settings)
+    assert (invalid["name"], invalid["status"], invalid["last_error"]) == \
+        ("posthog", "invalid", "sources[0].kind = 'postgres': unknown kind; did you mean 'posthog'?")
 
 
 def test_the_scheduler_runs_each_source(settings, posthog_rows):

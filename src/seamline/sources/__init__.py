@@ -51,7 +51,8 @@ def run_scheduled(settings: "Settings", name: str) -> None:
 def status(wh, md, settings: "Settings") -> list[dict[str, Any]]:
     """Per configured source, for the dashboard: ``name``, ``kind``,
     ``database``, ``last_sync`` (finish time of the last sync, any outcome),
-    ``last_success``, ``status`` ('ok' / 'failed' / 'never'), ``rows_synced``
+    ``last_success``, ``status`` ('ok' / 'failed' / 'never'; 'invalid' for every entry when the
+    ``[[sources]]`` configuration is not valid, its error in ``last_error``), ``rows_synced``
     (events loaded by every sync), ``last_read`` / ``last_loaded`` (the last
     successful sync's counts), ``quarantined`` (by every sync), ``lag_s``
     (seconds the synced watermark is behind the source's newest insert time;
@@ -61,10 +62,21 @@ def status(wh, md, settings: "Settings") -> list[dict[str, Any]]:
     from seamline.sources.mapping import MappingError
     from seamline.sources.sync import lag, last_sync
 
+    from seamline.config import ConfigError
+
+    try:
+        sources = configured(settings)
+    except ConfigError as exc:  # shown on the page rather than breaking it
+        return [{"name": str(raw.get("name", f"sources[{i}]")) if isinstance(raw, dict) else f"sources[{i}]",
+                 "kind": raw.get("kind") if isinstance(raw, dict) else None,
+                 "database": raw.get("database") if isinstance(raw, dict) else None,
+                 "last_sync": None, "last_success": None, "status": "invalid", "rows_synced": 0, "last_read": 0,
+                 "last_loaded": 0, "quarantined": 0, "lag_s": None, "source_newest": None,
+                 "last_error": str(exc)} for i, raw in enumerate(settings.sources)]
     totals = {r[0]: (int(r[1]), int(r[2])) for r in wh.rows(
         "SELECT source, sum(loaded), sum(quarantined) FROM source_syncs WHERE status = 'ok' GROUP BY source")}
     out = []
-    for key, s in configured(settings):
+    for key, s in sources:
         last, ok = last_sync(wh, s.name, ok_only=False), last_sync(wh, s.name)
         try:
             behind, newest = lag(wh, s, key)
