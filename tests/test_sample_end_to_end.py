@@ -4,7 +4,7 @@ what Seamline reports (issue 2, 3 and 4 acceptance)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 
@@ -61,13 +61,20 @@ def test_sample_load_jobs_metrics_regressions(cli):
     assert len(day) == conflicts["contradictory_status"] + conflicts["promo_after_purchase"]
 
 
-def test_demo_without_serving_is_repeatable(cli, md):
-    code, out, _ = cli("demo", "--no-serve")
+def test_demo_without_serving_is_repeatable(cli, md, settings):
+    from seamline.demo import demo_sample, planted_path
+
+    code, out, _ = cli("demo", "--no-serve", "--customers", "150", "--days", "30")
     assert code == 0, out
-    assert f"loaded {PLANTED['valid_unique_events']:,}" in out and "[4/4] done" in out
+    sample = demo_sample(settings.data_path, 150, 30)
+    planted = json.loads(planted_path(sample).read_text("utf-8"))
+    # it ends at today's midnight: every event is in the past, so every valid row loads
+    assert planted["end"][:10] == datetime.now(timezone.utc).date().isoformat()
+    assert f"loaded {planted['valid_unique_events']:,}" in out and "[4/4] done" in out
+    assert "planted in the sample: a crm latency regression from " in out and "/incidents" in out
     notes = md.annotations()
-    assert {n["text"] for n in notes} == {a["text"] for a in PLANTED["annotations"]}
-    code, out, _ = cli("demo", "--no-serve")  # reuses everything: nothing new, nothing doubled
-    assert code == 0 and "loaded 0," in out
+    assert notes and {n["text"] for n in notes} == {a["text"] for a in planted["annotations"]}
+    code, out, _ = cli("demo", "--no-serve", "--customers", "150", "--days", "30")  # reuses everything
+    assert code == 0 and "using sample data" in out and "loaded 0," in out
     assert len(md.annotations()) == len(notes)
     assert "failed" not in out

@@ -348,7 +348,8 @@ def cmd_serve(ctx: Context, args) -> int:
 def cmd_demo(ctx: Context, args) -> int:
     from seamline.demo import run_demo
 
-    return run_demo(ctx, serve_after=not args.no_serve, host=args.host, port=args.port)
+    return run_demo(ctx, serve_after=not args.no_serve, host=args.host, port=args.port,
+                    customers=args.customers, days=args.days)
 
 
 # Parser ----------------------------------------------------------------------
@@ -384,6 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="sample data -> load -> jobs -> dashboard, one command")
     s.add_argument("--no-serve", action="store_true", help="stop after the jobs (no dashboard)")
+    s.add_argument("--customers", type=int, default=3000, help="customers in the generated sample")
+    s.add_argument("--days", type=int, default=150, help="days of the generated sample, ending today")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8050)
     s.set_defaults(fn=cmd_demo)
