@@ -134,6 +134,9 @@ RULE = {"name": "r", "kind": "kpi", "kpi": "continuity.rate", "below": 0.8}
     ({"name": "r", "kind": "burn_rate", "objective": 0.99, "tiers": [{"long": "5m", "short": "1h", "rate": 2}]},
      "short window 1h must be shorter than long window 5m"),
     (RULE | {"windoww": "1h"}, "alerts[0].windoww = '1h': unknown key; did you mean 'window'?"),
+    (RULE | {"below": 80}, "continuity.rate is a rate: its bound is between 0 and 1, not 80"),
+    ({"name": "r", "kind": "stale", "names": ["freshnes"]}, "unknown job; did you mean 'freshness'?"),
+    ({"name": "r", "kind": "stale", "of": "tables"}, "alerts[0].of = 'tables': input should be 'jobs' or 'sources'"),
 ])
 def test_bad_rule_is_one_line_naming_the_key(rule, expected):
     text = _error(alerts=[rule])

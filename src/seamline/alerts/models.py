@@ -173,6 +173,17 @@ class AlertRule(BaseModel):
                 raise ValueError("a kpi rule needs kpi (a key of `metrics --json`, e.g. 'continuity.rate')")
             if (self.below is None) == (self.above is None):
                 raise ValueError("a kpi rule needs exactly one of below or above")
+        if self.kind == "kpi":
+            from seamline.kpis import kpi
+
+            bound = self.below if self.below is not None else self.above
+            if kpi(self.kpi).unit == "pct" and not 0 <= bound <= 1:
+                raise ValueError(f"{self.kpi} is a rate: its bound is between 0 and 1, not {bound:g}")
+        if self.kind == "stale" and self.of == "jobs":
+            from seamline.jobs import JOBS
+
+            for name in self.names:
+                _one_of(name, JOBS, "job")
         if self.kind == "incidents" and self.above is None:
             raise ValueError("an incidents rule needs above (alert when more incidents than this in window)")
         if self.kind in ("kpi", "incidents") and self.window is None:
