@@ -196,3 +196,25 @@ def test_email_reaches_a_real_smtp_server(wh, md, loaded):
         assert second["Subject"] == "[RESOLVED] Seamline: 1 resolved (crm-burn)"
     finally:
         smtp.stop()
+
+
+def test_apprise_for_other_channels(wh, md, loaded):
+    """apprise's json:// service posts to a real server: the same text as the e-mail."""
+    hook = Hook()
+    try:
+        url = hook.url.replace("http://", "json://")
+        s = alert_settings(loaded, [BURN | {"receivers": ["more"]}],
+                           [{"name": "more", "kind": "apprise", "urls": [url]}], freshness_target_s=60)
+        run(wh, md, s, "2026-03-01T12:02:00Z")
+        (body,) = hook.bodies
+        assert body["title"] == "[FIRING] Seamline: 1 firing (crm-burn)" and body["type"] == "failure"
+        assert "FIRING crm-burn [page]: crm: freshness error budget burning 25.0x over 1h" in body["message"]
+    finally:
+        hook.close()
+
+
+def test_apprise_urls_are_checked():
+    from seamline.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError, match=r"receivers\[0\] = .*not a notification URL apprise knows: nosuch://"):
+        Settings(receivers=[{"name": "x", "kind": "apprise", "urls": ["nosuch://host"]}])

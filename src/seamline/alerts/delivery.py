@@ -128,6 +128,9 @@ def render(receiver: "Receiver", status: str, alerts: list[dict[str, Any]], at: 
         return slack_body(am)
     if receiver.kind == "email":
         return email_body(receiver, am)
+    if receiver.kind == "apprise":
+        mail = email_body(receiver, am)
+        return {"title": mail["subject"], "body": mail["text"], "status": status}
     return am
 
 
@@ -173,9 +176,20 @@ def _mail(receiver: "Receiver", body: dict[str, Any]) -> None:
         raise DeliveryError(f"SMTP {receiver.smtp_host}:{receiver.smtp_port}: {e}") from None
 
 
+def _apprise(receiver: "Receiver", body: dict[str, Any]) -> None:
+    import apprise
+
+    notifier = apprise.Apprise()
+    for url in receiver.urls:
+        notifier.add(url)
+    kind = apprise.NotifyType.FAILURE if body["status"] == "firing" else apprise.NotifyType.SUCCESS
+    if not notifier.notify(title=body["title"], body=body["body"], notify_type=kind):
+        raise DeliveryError(f"apprise: not delivered to every URL of {receiver.name}")
+
+
 def send(receiver: "Receiver", body: dict[str, Any]) -> None:
     """One attempt (raises DeliveryError)."""
-    (_mail if receiver.kind == "email" else _post)(receiver, body)
+    {"email": _mail, "apprise": _apprise}.get(receiver.kind, _post)(receiver, body)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationIn
 STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
 
 KINDS = ("burn_rate", "regression", "kpi", "incidents", "stale")
-RECEIVER_KINDS = ("webhook", "slack", "email")
+RECEIVER_KINDS = ("webhook", "slack", "email", "apprise")
 MAX_DURATION = timedelta(days=3650)
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
@@ -219,6 +219,8 @@ class Receiver(BaseModel):
     ssl: bool = False
     sender: str = Field(default="seamline@localhost", alias="from")
     to: list[str] = Field(default_factory=list)
+    # apprise: its notification URLs (tgram://, msteams://, pover://, ntfy://, json://, ...)
+    urls: list[str] = Field(default_factory=list)
 
     @field_validator("kind")
     @classmethod
@@ -231,6 +233,16 @@ class Receiver(BaseModel):
             raise ValueError(f"a {self.kind} receiver needs url = 'http(s)://…'")
         if self.kind == "email" and not self.to:
             raise ValueError("an email receiver needs to = ['someone@example.com', …]")
+        if self.kind == "apprise":
+            if not self.urls:
+                raise ValueError("an apprise receiver needs urls = ['tgram://…', …] (see apprise's list of services)")
+            try:
+                import apprise
+            except ImportError:
+                raise ValueError("an apprise receiver needs the apprise package: pip install 'seamline[apprise]'") from None
+            for url in self.urls:
+                if apprise.Apprise.instantiate(url) is None:
+                    raise ValueError(f"not a notification URL apprise knows: {url.split('://')[0]}://…")
         return self
 
 
