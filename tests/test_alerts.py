@@ -250,3 +250,31 @@ def test_a_removed_rule_ends_its_instances_quietly(wh, md, burning, hook):
     assert states(md) == {("crm-burn", "crm"): "resolved"}
     assert [(c.rule, c.before, c.after, c.message) for c in report.changes] == [("crm-burn", "firing", "resolved", None)]
     assert len(hook.bodies) == 1  # only the first firing
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("SEAMLINE_TEST_POSTGRES_URL"),
+                    reason="needs SEAMLINE_TEST_POSTGRES_URL (a PostgreSQL metadata database)")
+def test_state_on_postgresql(wh, settings, tmp_path, hook):
+    """The same life of an alert with the metadata database on PostgreSQL."""
+    import os
+
+    from sqlalchemy import text
+
+    from seamline.alerts import state
+    from seamline.metadata import Metadata
+
+    load_events(wh, settings, burn_events(), tmp_path / "burn.jsonl")
+    url = os.environ["SEAMLINE_TEST_POSTGRES_URL"]
+    s = alert_settings(settings, [BURN], [{"name": "oncall", "kind": "webhook", "url": hook.url}],
+                       freshness_target_s=60, metadata_url=url)
+    md = Metadata(url)
+    with md.engine.begin() as cx:
+        for t in reversed(state.metadata.sorted_tables):
+            cx.execute(text(f"DROP TABLE IF EXISTS {t.name}"))
+    state._ready.discard(id(md.engine))
+    state.add_silence(md, "crm-burn", {"source": "web"}, ts("2026-03-01T00:00:00Z"), ts("2026-03-02T00:00:00Z"))
+    for at in ("2026-03-01T12:01:00Z", "2026-03-01T12:02:00Z", "2026-03-01T12:02:00Z", "2026-03-01T12:10:00Z"):
+        run(wh, md, s, at)
+    assert [b["status"] for b in hook.bodies] == ["firing", "resolved"]
+    assert [n["outcome"] for n in state.notifications(md)] == ["sent", "sent"]
+    assert states(md) == {("crm-burn", "crm"): "resolved"}
