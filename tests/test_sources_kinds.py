@@ -199,3 +199,19 @@ def test_a_source_that_cannot_be_mapped(wh, upstream):
         sync(wh, src)
     (row,) = wh.rows("SELECT status, error FROM source_syncs")
     assert row == ("failed", report["error"])
+
+
+def test_otel_logs_with_json_attributes(wh, upstream):
+    """The exporter's json option: LogAttributes is a JSON column (a dotted key is a path)."""
+    db = upstream["otel"]
+    wh.command(f"CREATE TABLE `{db}`.otel_logs_json (Timestamp DateTime64(9), ServiceName LowCardinality(String), "
+               "Body String, TraceId String, SpanId String, LogAttributes JSON) ENGINE = MergeTree "
+               "ORDER BY (ServiceName, Timestamp)")
+    insert(wh, db, "otel_logs_json", {"Timestamp": "2026-03-01 09:00:00", "ServiceName": "shop", "Body": "order",
+                                      "LogAttributes": {"event.name": "purchase", "channel": "store",
+                                                        "customer_id": "c8", "product": "p2", "amount": "30"}})
+    r = sync(wh, make({"name": "logs", "kind": "otel_logs", "database": db, "table": "otel_logs_json"}))
+    assert (r.read, r.loaded) == (1, 1)
+    ((_, row),) = events(wh).items()
+    assert row[2:8] == ("shop", "store", "inbound", "purchase", "c:c8", "c8")
+    assert row[12] == {"product": "p2", "amount": "30"}

@@ -127,11 +127,11 @@ def _channel_of_lib(lib: str | None) -> str | None:
             f"match({lib}, '(?i)(ios|android|react-native|flutter|mobile|unity)'), 'app', '')")
 
 
-def _json_attrs(bag: str | None) -> str | None:
+def _json_attrs(bag: str | None, also_skip: tuple[str, ...] = ()) -> str | None:
     """Every property whose key does not start with '$' and is not a canonical field, as a JSON object."""
     if bag is None:
         return None
-    skip = ", ".join(f"'{k}'" for k in _PROPERTY_FIELDS)
+    skip = ", ".join(f"'{k}'" for k in _PROPERTY_FIELDS + also_skip)
     return ("concat('{', arrayStringConcat(arrayMap(t -> concat(toJSONString(t.1), ':', t.2), "
             f"arrayFilter(t -> NOT startsWith(t.1, '$') AND t.1 NOT IN ({skip}), "
             f"JSONExtractKeysAndValuesRaw(ifNull({bag}, '{{}}')))), ','), '}}')")
@@ -217,7 +217,9 @@ def _candidates(plan: Plan, kind: str, event_table: bool = False) -> dict[str, l
         ins = [x for x in (b.col("load_tstamp", "insert time"), b.col("collector_tstamp", "insert time")) if x]
     elif kind == "otel_logs":
         la = b.col("LogAttributes", "fields")
-        attr = lambda k: la and f"{la}['{k}']"  # noqa: E731
+        # a Map column, or a JSON one (the exporter's json option; a dotted key is a path there)
+        as_json = plan.columns.get("LogAttributes", "").startswith("JSON")
+        attr = lambda k: la and (f"toString(getSubcolumn({la}, '{k}'))" if as_json else f"{la}['{k}']")  # noqa: E731
         hashed = [quote_ident(x) for x in ("Timestamp", "ServiceName", "Body", "TraceId", "SpanId", "LogAttributes")
                   if x in plan.columns]
         c["event_id"] = [f"lower(hex(cityHash64({', '.join(hashed)})))"] if hashed else []
@@ -232,8 +234,9 @@ def _candidates(plan: Plan, kind: str, event_table: bool = False) -> dict[str, l
         for f in ("channel", "customer_id", "anonymous_id", "email", "phone", "topic", "case_id"):
             c[f] = _first(attr(f))
         skip = ", ".join(f"'{k}'" for k in _PROPERTY_FIELDS + ("event.name",))
-        c["attrs"] = _first(la and f"toJSONString(mapFilter((k, v) -> k NOT IN ({skip}) AND v != '', "
-                                   f"CAST({la}, 'Map(String, String)')))")
+        c["attrs"] = _first(la and (_json_attrs(f"toJSONString({la})", ("event",)) if as_json else
+                                    f"toJSONString(mapFilter((k, v) -> k NOT IN ({skip}) AND v != '', "
+                                    f"CAST({la}, 'Map(String, String)')))"))
         ins = _first(ts)
     else:  # table: the columns of the canonical names, when there
         for f in FIELDS:
