@@ -171,7 +171,7 @@ def test_same_events_same_metrics_and_incidents(tmp_path, chdb_dsn):
     from seamline.sample import generate
 
     sample = tmp_path / "sample.jsonl"
-    generate(sample, customers=120, days=21, seed=7, bad_rows=False)
+    generate(sample, customers=60, days=14, seed=7, bad_rows=False)
     _equivalence(tmp_path, chdb_dsn, sample)
 
 

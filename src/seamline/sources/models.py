@@ -31,7 +31,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 # an operator's expression may not end the statement, comment out the rest or
 # bring a query of its own (string literals are blanked out before the check)
 _STRING = re.compile(r"'(?:[^'\\]|\\.|'')*'")
-_FORBIDDEN = re.compile(r";|--|/\*|\*/|#|\b(select|from|union|settings|format|into|with|join)\b", re.IGNORECASE)
+_FORBIDDEN = re.compile(r";|--|/\*|\*/|#|\b(select|from|union|settings|into|with|join)\b", re.IGNORECASE)
 
 
 def check_expression(expr: Any) -> str:

@@ -68,11 +68,14 @@ def _window(plan: Plan, since: datetime | None) -> str:
     return bound if since is None else f"{plan.insert_time} >= {{since:DateTime64(3, 'UTC')}} AND {bound}"
 
 
-def newest(wh: Warehouse, plan: Plan) -> datetime | None:
-    """The newest insert time in the table (None: empty, or no insert-time column)."""
+def newest(wh: Warehouse, plan: Plan, since: datetime | None = None) -> datetime | None:
+    """The newest insert time in the table, of the rows since ``since`` when given (None: no such
+    row, or no insert-time column).  The bound lets an index on the insert time skip the history."""
     if not plan.insert_time:
         return None
-    return _aware(wh.scalar(f"SELECT max({plan.insert_time}) FROM {plan.from_sql} WHERE {plan.where}", plan.params))
+    return _aware(wh.scalar(
+        f"SELECT max({plan.insert_time}) FROM {plan.from_sql} WHERE ({plan.where}) "
+        f"AND {plan.insert_time} >= {{since:DateTime64(3, 'UTC')}}", plan.params | {"since": since or EPOCH}))
 
 
 def _identity(wh: Warehouse, source: Source) -> tuple[str, dict[str, Any]] | None:
@@ -103,11 +106,11 @@ def sync_source(wh: Warehouse, source: Source, salt: str, key: str, full: bool =
         windows: list[tuple[Plan, str, dict[str, Any]]] = []
         new_marks = dict(marks)
         for plan in table_plans:
-            until = newest(wh, plan)
-            if plan.insert_time and until is None:
-                continue  # an empty table: nothing to read, its watermark stays
             mark = None if full else marks.get(plan.table)
             since = None if mark is None else mark - source.lookback_delta
+            until = newest(wh, plan, since)
+            if plan.insert_time and until is None:
+                continue  # nothing since the look-back (or an empty table): its watermark stays
             windows.append((plan, _window(plan, since), {"since": since or EPOCH, "until": until or EPOCH}))
             if until is not None:
                 new_marks[plan.table] = until
