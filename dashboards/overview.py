@@ -15,7 +15,7 @@ def _tile(row, kpi, daily):
     sig = ""
     if row["change"] is not None and not views.is_missing(row["change"]):
         if row["p_value"] is not None and not views.is_missing(row["p_value"]):
-            sig = f"significant (p {views.fmt_p(row['p_value'])})" if row["significant"] else f"not significant (p {views.fmt_p(row['p_value'])})"
+            sig = ("significant" if row["significant"] else "not significant") + f" ({views.p_text(row['p_value'])})"
         else:
             sig = "no test"
     status = {True: "on target", False: "off target", None: "no target"}[row["on_target"] if row["on_target"] in (True, False) else None]
@@ -25,7 +25,8 @@ def _tile(row, kpi, daily):
         html.Div(row["value_text"], className="tile-value"),
         html.Div(className="tile-meta", children=[
             html.Span(f"target {row['target_text']} · {status}", className="tile-target"),
-            html.Span(f"vs previous: {row['change_text']} ({trend}) · {sig}" if sig else "vs previous: –",
+            html.Span(f"vs previous: {row['change_text']} ({trend}) · {sig}" if sig else
+                      f"vs previous: {row['change_text']}",
                       className=f"tile-change change-{trend}"),
         ]),
         dcc.Graph(figure=views.sparkline(daily, kpi.name, kpi.unit) if kpi.daily else views.no_data_figure("", 60),
@@ -52,10 +53,15 @@ def _retention(ctx, state):
 
 
 def _as_of(ctx, state):
-    as_of = ctx.md.data_as_of()
+    """Where the loaded data ends (what the numbers are as of), and the last job run beside it."""
+    from seamline.kpis.retention import end_of_data
+
+    end, ran = end_of_data(ctx.wh), ctx.md.data_as_of()
     return html.Div(className="as-of", children=[
         html.Strong("Data as of: "),
-        html.Span(views.fmt_time(as_of, state.tz) + f" ({state.tz})" if as_of else "no successful job run yet"),
+        html.Span(f"{views.fmt_time(end, state.tz)} ({state.tz}), the latest event loaded" if end else "no events yet"),
+        html.Span(f" · jobs last ran {views.fmt_time(ran, state.tz)}" if ran else " · no successful job run yet",
+                  className="as-of-run"),
     ])
 
 

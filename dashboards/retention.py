@@ -40,7 +40,7 @@ def render(ctx, state, known):
                    "non-frictionless transition, repeat contact or repeat-info in the first 30 days. "
                    "Bands: 95 % log(−log) intervals."),
         guarded(lambda: html.Div(className="stat-line", children="Log-rank test seamless vs frictioned: "
-                                                                 f"p = {views.fmt_p(_logrank_p(ctx, state))}")),
+                                                                 + views.p_text(_logrank_p(ctx, state)))),
         table("retention.summary", lambda: _summary(ctx, state), title="Survival at 30 / 60 / 90 days (95 % interval)"),
         table("retention.cohorts", lambda: views.table_records(queries.retention_cohorts(ctx, state)),
               title="Cohorts by first-event month"),

@@ -13,7 +13,7 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from seamline.formatting import fmt_duration, fmt_p, local_series, to_local
+from seamline.formatting import fmt_duration, local_series, p_text, to_local
 from seamline.safe_output import clip, plain_inputs
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -130,7 +130,7 @@ def retention_figure(points: "pd.DataFrame", logrank_p: float | None = None, tit
 
     if points is None or points.empty:
         return no_data_figure()
-    ptxt = f"log-rank p = {fmt_p(logrank_p)}" if logrank_p is not None else "log-rank p: n/a"
+    ptxt = f"log-rank {p_text(logrank_p)}" if logrank_p is not None else "log-rank p: n/a"
     fig = _fig(title=f"{title} ({ptxt})" if title else ptxt)
     for seg in ("seamless", "frictioned"):
         part = points[points["segment"] == seg]

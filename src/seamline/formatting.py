@@ -81,3 +81,11 @@ def fmt_p(p: Any) -> str:
     if is_missing(p):
         return "–"
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_text(p: Any) -> str:
+    """A p-value in a sentence: "p < 0.001", "p = 0.034"."""
+    if is_missing(p):
+        return "p: no test"
+    text = fmt_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"

@@ -66,7 +66,7 @@ def kpi_rows(cur: Mapping[str, Any], prev: Mapping[str, Any], settings: "Setting
             if c["better"] is not None:
                 change += " (better)" if c["better"] else " (worse)"
             if c["p_value"] is not None:
-                change += f", p {views.fmt_p(c['p_value'])}" if c["significant"] else ", noise"
+                change += f", {views.p_text(c['p_value'])}" if c["significant"] else ", noise"
         target = k.target(settings)
         ok = views.on_target(k, c["value"], target)
         rows.append({
@@ -105,7 +105,7 @@ def metrics_text(cur: Mapping[str, Any], prev: Mapping[str, Any], settings: "Set
 
     r = cur["retention"]
     lines += ["", f"Retention after the {r['landmark_days']}-day landmark, customers whose first event is in "
-                  f"the period (log-rank p {views.fmt_p(r['logrank_p'])}):"]
+                  f"the period (log-rank {views.p_text(r['logrank_p'])}):"]
     carried = False
     for seg, e in r["segments"].items():
         cells = []

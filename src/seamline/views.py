@@ -17,7 +17,7 @@ from seamline.figures import (
     freshness_figure, friction_figure, heatmap_figure, is_no_data, lagdist_figure, multi_line_figure,
     no_data_figure, retention_figure, sankey_figure, sparkline, stacked_bars, timeline_figure)
 from seamline.formatting import (
-    fmt_duration, fmt_num, fmt_p, fmt_pct, fmt_time, is_missing, local_series, mask_id, to_local)
+    fmt_duration, fmt_num, fmt_p, fmt_pct, fmt_time, is_missing, local_series, mask_id, p_text, to_local)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -27,7 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     # seamline.formatting
-    "fmt_duration", "fmt_num", "fmt_p", "fmt_pct", "fmt_time", "is_missing", "local_series", "mask_id", "to_local",
+    "fmt_duration", "fmt_num", "fmt_p", "fmt_pct", "fmt_time", "is_missing", "local_series", "mask_id", "p_text",
+    "to_local",
     # seamline.figures
     "COLORS", "NO_DATA", "PALETTE", "add_previous", "band_figure", "calibration_figure", "ces_distribution_figure",
     "ci_bars", "freshness_figure", "friction_figure", "heatmap_figure", "is_no_data", "lagdist_figure",
@@ -35,7 +36,7 @@ __all__ = [
     "timeline_figure",
     # this module
     "table_records", "worst_pairs", "DECISIVE", "HEALTH", "HEALTH_COLUMNS", "job_health", "KPIS", "kpi_targets",
-    "fmt_kpi", "fmt_change", "compare_kpi", "on_target", "kpi_frame", "retention_fallback", "kpi_display",
+    "fmt_kpi", "fmt_change", "compare_kpi", "period_has_data", "NO_PREVIOUS", "on_target", "kpi_frame", "retention_fallback", "kpi_display",
     "kpi_has_data",
 ]
 
@@ -177,6 +178,8 @@ def compare_kpi(kpi: "Kpi", cur: Mapping[str, Any], prev: Mapping[str, Any]) -> 
     two-proportion z-test for rates, Welch's t-test for the CES mean; none for
     quantiles, counts and retention)."""
     value, previous = kpi.of(cur), kpi.of(prev)
+    if not period_has_data(prev) or kpi.volume_of(prev) == 0:
+        previous = None  # a period with no events (or none of the KPI's) is no baseline: 0 incidents there is not a fact
     change = None if value is None or previous is None else value - previous
     p = kpi.p_value(cur, prev)
     better = None
@@ -186,10 +189,21 @@ def compare_kpi(kpi: "Kpi", cur: Mapping[str, Any], prev: Mapping[str, Any]) -> 
             "significant": p is not None and p < 0.05, "better": better}
 
 
+def period_has_data(m: Mapping[str, Any]) -> bool:
+    """Whether a period's metrics rest on any event (``freshness.events``
+    counts every event that occurred in it; metrics without that count are
+    taken to have data)."""
+    freshness = m.get("freshness") or {}
+    return "events" not in freshness or bool(freshness["events"])
+
+
 def on_target(kpi: "Kpi", value: float | None, target: float | None) -> bool | None:
     if value is None or target is None:
         return None
     return value >= target if kpi.higher_is_better else value <= target
+
+
+NO_PREVIOUS = "no data for the previous period"
 
 
 def kpi_frame(cur: Mapping[str, Any], prev: Mapping[str, Any], targets: Mapping[str, float | None]) -> "pd.DataFrame":
@@ -203,7 +217,8 @@ def kpi_frame(cur: Mapping[str, Any], prev: Mapping[str, Any], targets: Mapping[
                      "change": c["change"], "p_value": c["p_value"], "significant": c["significant"],
                      "better": c["better"], "target": t, "on_target": on_target(k, c["value"], t),
                      "value_text": fmt_kpi(k.unit, c["value"]), "previous_text": fmt_kpi(k.unit, c["previous"]),
-                     "change_text": fmt_change(k.unit, c["change"]), "target_text": fmt_kpi(k.unit, t),
+                     "change_text": (NO_PREVIOUS if c["previous"] is None and c["value"] is not None
+                                     else fmt_change(k.unit, c["change"])), "target_text": fmt_kpi(k.unit, t),
                      "p_text": fmt_p(c["p_value"]) if c["p_value"] is not None else "no test",
                      "significant_text": ("yes" if c["significant"] else "no") if c["p_value"] is not None else "–"})
     return pd.DataFrame(rows)

@@ -221,7 +221,7 @@ def test_retention_figure_draws_both_segments_with_bands_and_p():
                         "survival": [1, 0.9, 1, 0.7], "low": [1, 0.85, 1, 0.6], "high": [1, 0.95, 1, 0.8]})
     fig = views.retention_figure(pts, 0.0004)
     assert [t.name for t in fig.data if t.showlegend is not False] == ["seamless", "frictioned"]
-    assert "p = < 0.001" in fig.layout.title.text
+    assert "log-rank p < 0.001" in fig.layout.title.text
 
 
 def test_freshness_figure_marks_regressions_annotations_and_target_on_a_log_axis():
@@ -288,3 +288,20 @@ def test_keys_made_of_event_values_accept_any_printable_text():
     assert check("<b>bold</b>@20261007T14") == "<b>bold</b>@20261007T14"
     assert check("promo|id with spaces") == "promo|id with spaces"
     assert check("a\tb") is None and check("x" * 300) is None and check(None) is None
+
+
+def test_p_values_read_as_sentences():
+    assert views.p_text(0.0004) == "p < 0.001" and views.p_text(0.0342) == "p = 0.034"
+    assert views.p_text(None) == "p: no test"
+
+
+def test_a_previous_period_without_events_is_no_baseline():
+    from seamline.kpis import kpi
+
+    incidents = kpi("incidents.total")
+    cur = {"freshness": {"events": 120}, "incidents": {"total": 7}}
+    assert views.compare_kpi(incidents, cur, {"freshness": {"events": 0}, "incidents": {"total": 0}})["previous"] is None
+    c = views.compare_kpi(incidents, cur, {"freshness": {"events": 50}, "incidents": {"total": 0}})
+    assert c["previous"] == 0 and c["change"] == 7 and c["better"] is False  # a quiet period is a baseline
+    frame = views.kpi_frame(cur, {"freshness": {"events": 0}}, {}).set_index("kpi")
+    assert frame.loc["incidents", "change_text"] == views.NO_PREVIOUS and frame.loc["incidents", "value"] == 7
