@@ -9,6 +9,10 @@ from seamline.app import graph, guarded, no_data, nothing_to_show, page, table
 HEALTH_STYLES = {'{health} = "failed"': {"backgroundColor": "#ffe3e3", "fontWeight": "600"},
                  '{health} = "warning"': {"backgroundColor": "#fff3bf"},
                  '{health} = "running"': {"backgroundColor": "#e7f5ff"}}
+ALERT_STYLES = {'{state} = "firing"': {"backgroundColor": "#ffe3e3", "fontWeight": "600"},
+                '{state} = "pending"': {"backgroundColor": "#fff3bf"}}
+SOURCE_STYLES = {'{status} = "failed"': {"backgroundColor": "#ffe3e3", "fontWeight": "600"},
+                 '{status} = "invalid"': {"backgroundColor": "#ffe3e3", "fontWeight": "600"}}
 
 
 def _tile(row, kpi, daily):
@@ -89,6 +93,15 @@ def render(ctx, state, known):
         table("overview.jobs", lambda: _jobs(ctx, state), title="Job health", styles=HEALTH_STYLES,
               note="Health is the latest run that finished: failed (red), interrupted (amber: the next run redoes "
                    "it) or ok. A skipped run (the job was already running) changes nothing."),
+        *([table("overview.alerts", lambda: views.table_records(queries.alert_table(ctx, state), state.tz),
+                 title="Alerts firing and pending", styles=ALERT_STYLES,
+                 note="From the [[alerts]] rules, evaluated after every scheduled job run "
+                      "(seamline alerts list for all; silence with seamline alerts silence).")]
+          if ctx.settings.alerts else []),
+        *([table("overview.sources", lambda: views.table_records(queries.source_table(ctx, state), state.tz),
+                 title="Sources in place", styles=SOURCE_STYLES,
+                 note="Each [[sources]] table, synced on its schedule (seamline sources check NAME shows its mapping).")]
+          if ctx.settings.sources else []),
     ]
 
 

@@ -35,7 +35,7 @@ __all__ = [
     "multi_line_figure", "no_data_figure", "retention_figure", "sankey_figure", "sparkline", "stacked_bars",
     "timeline_figure",
     # this module
-    "table_records", "worst_pairs", "DECISIVE", "HEALTH", "HEALTH_COLUMNS", "job_health", "KPIS", "kpi_targets",
+    "table_records", "worst_pairs", "ALERT_COLUMNS", "SOURCE_COLUMNS", "alert_rows", "source_rows", "DECISIVE", "HEALTH", "HEALTH_COLUMNS", "job_health", "KPIS", "kpi_targets",
     "fmt_kpi", "fmt_change", "compare_kpi", "period_has_data", "NO_PREVIOUS", "on_target", "kpi_frame", "retention_fallback", "kpi_display",
     "kpi_has_data",
 ]
@@ -130,6 +130,36 @@ def job_health(runs: Iterable[Mapping[str, Any]], jobs: Iterable[str] = ()) -> "
                      "last_success": ok.get("finished_at"), "running_since": now.get("started_at"),
                      "error": (error or "").split("\n")[0][:200]})
     return pd.DataFrame(rows, columns=HEALTH_COLUMNS)
+
+
+ALERT_COLUMNS = ["state", "rule", "labels", "since", "summary"]
+SOURCE_COLUMNS = ["source", "kind", "status", "last sync", "rows synced", "behind the source", "error"]
+
+
+def alert_rows(instances: Iterable[Mapping[str, Any]]) -> "pd.DataFrame":
+    """The alerts that need someone (firing, then pending), from
+    ``seamline.alerts.state.instances``."""
+    import pandas as pd
+
+    order = {"firing": 0, "pending": 1}
+    rows = sorted((r for r in instances if r.get("state") in order),
+                  key=lambda r: (order[r["state"]], r.get("rule") or ""))
+    return pd.DataFrame([{
+        "state": r["state"], "rule": r["rule"],
+        "labels": ", ".join(f"{k}={v}" for k, v in (r.get("labels") or {}).items() if k not in ("alertname", "severity")),
+        "since": r.get("fired_at") or r.get("active_since"),
+        "summary": (r.get("annotations") or {}).get("summary", "")} for r in rows], columns=ALERT_COLUMNS)
+
+
+def source_rows(status: Iterable[Mapping[str, Any]]) -> "pd.DataFrame":
+    """Sources in place as an engineer reads them, from ``seamline.sources.status``."""
+    import pandas as pd
+
+    return pd.DataFrame([{
+        "source": s["name"], "kind": s.get("kind"), "status": s.get("status"),
+        "last sync": s.get("last_sync"), "rows synced": s.get("rows_synced"),
+        "behind the source": fmt_duration(s.get("lag_s")) if s.get("lag_s") is not None else "–",
+        "error": (s.get("last_error") or "").split("\n")[0][:200]} for s in status], columns=SOURCE_COLUMNS)
 
 
 # --------------------------------------------------------------------------

@@ -71,7 +71,8 @@ def test_warm_computes_every_dataset_of_the_default_view(tmp_path, settings, wh,
     memoized = {fn.__name__ for fn in queries.DATASETS.values() if getattr(fn, "memoized", False)}
     assert memoized <= cached
     uncached = {k for k, fn in queries.DATASETS.items() if not getattr(fn, "memoized", False)}
-    assert uncached == {"overview.jobs", "incidents.table", "incidents.timeline"}  # they read the metadata / raw events
+    # they read the metadata, the sync state or raw events
+    assert uncached == {"overview.jobs", "overview.alerts", "overview.sources", "incidents.table", "incidents.timeline"}
     assert {"period_pair", "daily_kpis", "regressions"} <= cached  # helpers behind the datasets
     queries.clear_cache()
 

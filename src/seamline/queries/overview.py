@@ -85,3 +85,25 @@ def job_health(ctx: Ctx, state: State) -> "pd.DataFrame":
                      "finished_at": last.get("finished_at"), "rows": last.get("rows"),
                      "last_success": ok.get("finished_at"), "error": (last.get("error") or "").split("\n")[0][:200]})
     return pd.DataFrame(rows, columns=["job", "status", "started_at", "finished_at", "rows", "last_success", "error"])
+
+
+@dataset("overview.alerts", cached=False)  # alert state: the metadata, changed by every evaluation
+def alert_table(ctx: Ctx, state: State) -> "pd.DataFrame":
+    from seamline import views
+
+    if not ctx.settings.alerts:
+        return views.alert_rows([])
+    from seamline.alerts import state as alert_state
+
+    return views.alert_rows(alert_state.instances(ctx.md))
+
+
+@dataset("overview.sources", cached=False)  # sync state changes with every sync
+def source_table(ctx: Ctx, state: State) -> "pd.DataFrame":
+    from seamline import views
+
+    if not ctx.settings.sources:
+        return views.source_rows([])
+    from seamline.sources import status
+
+    return views.source_rows(status(ctx.wh, ctx.md, ctx.settings))
