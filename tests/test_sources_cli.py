@@ -127,3 +127,17 @@ def test_the_scheduler_runs_each_source(settings, posthog_rows):
         assert str(job.trigger) == "cron[month='*', day='*', day_of_week='*', hour='*', minute='*/5']"
     finally:
         sched.shutdown(wait=False) if sched.running else None
+
+
+def test_a_sync_of_a_source_already_syncing_is_skipped(cli, configured, md, wh):
+    owner = md.acquire_lease("source:posthog")  # a live sync of the source holds it
+    try:
+        code, out, _ = cli("sources", "sync")
+        assert code == 0 and out.strip() == "posthog: skipped: another sync of this source is running"
+        code, out, _ = cli("sources", "sync", "--json")
+        assert json.loads(out)["sources"][0]["status"] == "skipped"
+        assert wh.scalar("SELECT count() FROM events") == 0
+    finally:
+        md.release_lease("source:posthog", owner)
+    code, out, _ = cli("sources", "sync", "--json")
+    assert json.loads(out)["sources"][0]["status"] == "ok" and wh.scalar("SELECT count() FROM events") == 5

@@ -34,16 +34,18 @@ def run_scheduled(settings: "Settings", name: str) -> None:
     """The scheduled sync of one source (a failure is recorded in source_syncs and logged)."""
     import logging
 
+    from seamline.metadata import Metadata
     from seamline.sources.sync import sync_source
     from seamline.warehouse import Warehouse
     from seamline.warehouse.schema import migrate
 
     wh = Warehouse.from_settings(settings)
     migrate(wh)
+    md = Metadata(settings.metadata_dsn)
     for key, source in configured(settings):
         if source.name == name:
             try:
-                sync_source(wh, source, settings.hash_salt, key, batch_rows=settings.load_batch_rows)
+                sync_source(wh, source, settings.hash_salt, key, batch_rows=settings.load_batch_rows, md=md)
             except Exception as exc:
                 logging.getLogger("seamline.sources").warning("sync of source %s failed: %s", name, exc)
 

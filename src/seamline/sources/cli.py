@@ -83,9 +83,9 @@ def cmd_sync(ctx, args) -> int:
     for key, source in _pick(ctx, args.names):
         try:
             r = sync_source(ctx.wh, source, ctx.settings.hash_salt, key, full=args.full,
-                            batch_rows=ctx.settings.load_batch_rows)
+                            batch_rows=ctx.settings.load_batch_rows, md=ctx.md)
         except Exception as exc:
-            r = SyncReport(source=source.name, kind=source.kind, full=args.full,
+            r = SyncReport(source=source.name, kind=source.kind, full=args.full, status="failed",
                            error=str(exc) if isinstance(exc, MappingError) else f"{type(exc).__name__}: {exc}")
         reports.append(r)
     total = {k: sum(getattr(r, k) for r in reports) for k in ("read", "loaded", "duplicates", "quarantined")}
@@ -95,6 +95,9 @@ def cmd_sync(ctx, args) -> int:
     else:
         for r in reports:
             if r.error:
+                continue
+            if r.status == "skipped":  # not a failure (as a job run that finds its job running)
+                print(f"{r.source}: skipped: another sync of this source is running")
                 continue
             print(f"{r.source}: read {r.read:,}, loaded {r.loaded:,}, duplicates {r.duplicates:,}, "
                   f"quarantined {r.quarantined:,}, identity links {r.edges:,} ({r.seconds:.1f} s)")

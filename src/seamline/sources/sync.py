@@ -35,6 +35,7 @@ class SyncReport:
     source: str
     kind: str
     full: bool = False
+    status: str = "ok"  # ok / failed / skipped (another sync of the source holds its lease)
     read: int = 0
     loaded: int = 0
     duplicates: int = 0
@@ -90,8 +91,25 @@ def _identity(wh: Warehouse, source: Source) -> tuple[str, dict[str, Any]] | Non
 
 
 def sync_source(wh: Warehouse, source: Source, salt: str, key: str, full: bool = False,
-                batch_rows: int = 200_000) -> SyncReport:
-    """Sync one source; a failure is recorded (source_syncs) and raised."""
+                batch_rows: int = 200_000, md: Any = None) -> SyncReport:
+    """Sync one source; a failure is recorded (source_syncs) and raised.
+
+    With the metadata DB ``md``, the sync holds the lease ``source:<name>``:
+    a sync that finds a live one holding it is ``skipped`` (two syncs of a
+    source at once would race on the same rows' deduplication)."""
+    if md is None:
+        return _sync(wh, source, salt, key, full, batch_rows)
+    lease = f"source:{source.name}"
+    owner = md.acquire_lease(lease)
+    if owner is None:
+        return SyncReport(source=source.name, kind=source.kind, full=full, status="skipped")
+    try:
+        return _sync(wh, source, salt, key, full, batch_rows)
+    finally:
+        md.release_lease(lease, owner)
+
+
+def _sync(wh: Warehouse, source: Source, salt: str, key: str, full: bool, batch_rows: int) -> SyncReport:
     import time
 
     from seamline.load import load_staged
@@ -154,6 +172,7 @@ def sync_source(wh: Warehouse, source: Source, salt: str, key: str, full: bool =
         faults.point("sources.committed")
         _record(wh, source, load_id, started, full, "ok", new_marks, report)
     except Exception as exc:
+        report.status = "failed"
         report.error = str(exc) if isinstance(exc, MappingError) else f"{type(exc).__name__}: {exc}"
         report.seconds = round(time.monotonic() - started_mono, 3)
         try:
