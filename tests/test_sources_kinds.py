@@ -72,8 +72,9 @@ def rudder(wh, upstream):
 
 
 def test_rudderstack_tables_map_to_canonical_events(wh, rudder):
+    # an event's table name (support_contact_created) or its name as sent (Order Completed)
     src = make({"name": "rudder", "kind": "rudderstack", "database": rudder,
-                "types": {"support_contact_created": "contact", "order_completed": "purchase"}})
+                "types": {"support_contact_created": "contact", "Order Completed": "purchase"}})
     r = sync(wh, src)
     assert (r.read, r.loaded, r.duplicates, r.quarantined) == (4, 4, 0, 0)
     assert r.tables == {"tracks": 1, "support_contact_created": 1, "pages": 1, "identifies": 1}

@@ -181,6 +181,9 @@ def _candidates(plan: Plan, kind: str, event_table: bool = False) -> dict[str, l
             c["type"] = _first(col("event", "type"))
         else:  # the event table's name
             c["type"] = ["{table_name:String}"]
+        if c["type"] and "event_text" in plan.columns:  # `types` may name the event as sent ("Order Completed")
+            c["type"] = [f"if(has({{types_from:Array(String)}}, toString(`event_text`)), toString(`event_text`), "
+                         f"{c['type'][0]})"]
         plan.name_expr = c["type"][0] if c["type"] else "''"
         ch = b.col("channel", "channel")
         c["source"] = _first(plan.columns.get("source") and "`source`", name)
