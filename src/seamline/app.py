@@ -223,7 +223,7 @@ def table(key: str, records: Any, columns: list[str] | None = None, title: str |
     else:
         body = dash_table.DataTable(
             id=table_id or {"type": "table", "key": key}, data=records,
-            columns=[{"name": c.replace("_", " "), "id": c} for c in cols],
+            columns=[{"name": views.column_title(c), "id": c} for c in cols],
             page_size=page_size, sort_action="native", filter_action="native" if filterable else "none",
             row_selectable=row_selectable or False, selected_rows=selected_rows or [],
             style_table={"overflowX": "auto"}, style_cell={"fontFamily": "inherit", "fontSize": 13, "padding": "4px 8px",

@@ -259,10 +259,18 @@ def freshness_figure(series: "pd.DataFrame", quantile: str = "p95", target: floa
         if inside(a.get("at")):
             x = to_local(a["at"], tz)
             fig.add_vline(x=x, line=dict(color="#6d597a", dash="dash"))
-            fig.add_annotation(x=x, y=0.92, yref="paper", text=clip(str(a.get("text", "")), 40), showarrow=False,
+            # left-aligned at its line, so a label near the right edge is not cut; the full text on hover
+            fig.add_annotation(x=x, y=0.92, yref="paper", text=clip(str(a.get("text", "")), 28), showarrow=False,
+                               hovertext=clip(str(a.get("text", "")), 200), xanchor="left",
                                font=dict(color="#6d597a", size=10), yanchor="bottom")
-    fig.update_yaxes(title="lag (s)", type="log")
+    # Ticks in the units the target is given in: minor log ticks "2 … 9" read as seconds they are not.
+    fig.update_yaxes(title="lag", type="log", tickvals=[t for t, _ in _LAG_TICKS], ticktext=[x for _, x in _LAG_TICKS],
+                     minor=dict(ticks="", showgrid=False))
     return fig
+
+
+_LAG_TICKS = [(0.1, "0.1 s"), (1, "1 s"), (10, "10 s"), (60, "1 min"), (600, "10 min"), (3600, "1 h"),
+             (6 * 3600, "6 h"), (86400, "1 d"), (7 * 86400, "7 d")]
 
 
 @plain_inputs

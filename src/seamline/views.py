@@ -35,7 +35,7 @@ __all__ = [
     "multi_line_figure", "no_data_figure", "retention_figure", "sankey_figure", "sparkline", "stacked_bars",
     "timeline_figure",
     # this module
-    "table_records", "worst_pairs", "ALERT_COLUMNS", "SOURCE_COLUMNS", "alert_rows", "source_rows", "DECISIVE", "HEALTH", "HEALTH_COLUMNS", "job_health", "KPIS", "kpi_targets",
+    "table_records", "column_title", "is_rate_column", "RATE_SUFFIXES", "worst_pairs", "ALERT_COLUMNS", "SOURCE_COLUMNS", "alert_rows", "source_rows", "DECISIVE", "HEALTH", "HEALTH_COLUMNS", "job_health", "KPIS", "kpi_targets",
     "fmt_kpi", "fmt_change", "compare_kpi", "period_has_data", "NO_PREVIOUS", "on_target", "kpi_frame", "retention_fallback", "kpi_display",
     "kpi_has_data",
 ]
@@ -44,6 +44,22 @@ __all__ = [
 # --------------------------------------------------------------------------
 # Tables
 # --------------------------------------------------------------------------
+# Columns holding shares of 1, shown as percentages in tables.
+RATE_SUFFIXES = ("_rate", "_share", "rate", "share", "survival_30", "survival_60", "survival_90")
+
+
+def is_rate_column(column: str) -> bool:
+    """A share of 1 (or its interval bound: ``rate_low``, ``survival_90_high``)."""
+    for bound in ("_low", "_high"):
+        column = column.removesuffix(bound)
+    return column.endswith(RATE_SUFFIXES)
+
+
+def column_title(column: str) -> str:
+    """A table header: ``lag_s`` holds seconds shown as durations, so it reads "lag"."""
+    return (column[:-2] if column.endswith("_s") else column).replace("_", " ")
+
+
 def table_records(df: "pd.DataFrame", tz: str = "UTC", show_ids: bool = False,
                   id_columns: Iterable[str] = ("customer",), digits: int = 3) -> list[dict[str, Any]]:
     """DataTable rows: times in the display zone, lists joined, ids masked, floats rounded."""
@@ -56,6 +72,12 @@ def table_records(df: "pd.DataFrame", tz: str = "UTC", show_ids: bool = False,
                 v = mask_id(v, show_ids)
             elif k == "p_value" and isinstance(v, float):
                 v = fmt_p(v)  # rounding would show a tiny p-value as 0
+            elif isinstance(v, bool):
+                v = "yes" if v else "no"
+            elif str(k).endswith("_s") and isinstance(v, (int, float)) and not isinstance(v, bool):
+                v = fmt_duration(v)  # one duration format: 59700.129 reads as 16.6 h
+            elif is_rate_column(str(k)) and isinstance(v, float) and not math.isnan(v):
+                v = fmt_pct(v)  # the percentages the tiles show, not 0.35
             elif isinstance(v, (datetime,)) or type(v).__name__ == "Timestamp":
                 v = fmt_time(v, tz)
             elif isinstance(v, date):

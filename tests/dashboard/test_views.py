@@ -236,6 +236,12 @@ def test_freshness_figure_marks_regressions_annotations_and_target_on_a_log_axis
     assert "regression: crm" in texts and "deploy 1.2" in texts
     target_note = next(a for a in fig.layout.annotations if a.text.startswith("SLO target"))
     assert target_note.y == pytest.approx(2.4771, abs=1e-3)   # log10(300): not 300 on a log axis
+    # ticks in the target's units, no minor "2 … 9" labels
+    assert "1 min" in fig.layout.yaxis.ticktext and "10 min" in fig.layout.yaxis.ticktext
+    assert fig.layout.yaxis.minor.ticks == ""
+    long = views.freshness_figure(series, "p95", None, [], [{"at": onset, "text": "crm-sync v2.3.1 hotfix (batching reverted)"}])
+    (note,) = long.layout.annotations
+    assert note.xanchor == "left" and len(note.text) <= 28 and note.hovertext.endswith("(batching reverted)")
 
 
 def test_timeline_highlights_the_incident_events():
@@ -305,3 +311,13 @@ def test_a_previous_period_without_events_is_no_baseline():
     assert c["previous"] == 0 and c["change"] == 7 and c["better"] is False  # a quiet period is a baseline
     frame = views.kpi_frame(cur, {"freshness": {"events": 0}}, {}).set_index("kpi")
     assert frame.loc["incidents", "change_text"] == views.NO_PREVIOUS and frame.loc["incidents", "value"] == 7
+
+
+def test_tables_show_durations_percentages_and_words():
+    rows = views.table_records(pd.DataFrame([{"source": "crm", "lag_s": 59700.129, "after_p95_s": 587.7,
+                                              "rate": 0.35, "rate_low": 0.3, "survival_90_high": 0.912,
+                                              "recovered": True, "transitions": 618, "ratio": 4.0912}]))
+    assert rows == [{"source": "crm", "lag_s": "16.6 h", "after_p95_s": "9.8 min", "rate": "35.0 %",
+                     "rate_low": "30.0 %", "survival_90_high": "91.2 %", "recovered": "yes", "transitions": 618,
+                     "ratio": 4.091}]
+    assert views.column_title("after_p95_s") == "after p95" and views.column_title("at_risk") == "at risk"
