@@ -60,7 +60,8 @@ def render(report: dict[str, Any]) -> list[str]:
     lines = [head, "tables:"]
     for t in report["tables"]:
         cols = ", ".join(t["columns"])
-        lines.append(f"  {t['table']}: {t['rows']:,} rows, newest insert {t['newest'] or '-'}")
+        lines.append(f"  {t['table']}: {t['rows']:,} row{'' if t['rows'] == 1 else 's'}, "
+                     f"newest insert {t['newest'] or '-'}")
         lines.append(f"    columns: {cols if len(cols) <= 200 else cols[:199] + '…'}")
     lines.append("missing:" if report["missing"] else "missing: nothing")
     lines += [f"  {m}" for m in report["missing"]]

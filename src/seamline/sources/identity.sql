@@ -51,11 +51,11 @@ FROM
 );
 
 -- name: posthog_person_latest
-SELECT max(t) FROM
+SELECT maxOrNull(t) FROM
 (
-    SELECT max(toDateTime64(_timestamp, 3, 'UTC')) AS t FROM {db:Identifier}.person_distinct_id2
+    SELECT maxOrNull(toDateTime64(_timestamp, 3, 'UTC')) AS t FROM {db:Identifier}.person_distinct_id2
     UNION ALL
-    SELECT max(toDateTime64(_timestamp, 3, 'UTC')) AS t FROM {db:Identifier}.{overrides:Identifier}
+    SELECT maxOrNull(toDateTime64(_timestamp, 3, 'UTC')) AS t FROM {db:Identifier}.{overrides:Identifier}
 );
 
 -- name: rudderstack_alias_edges
@@ -84,5 +84,5 @@ FROM
 );
 
 -- name: rudderstack_alias_latest
-SELECT max(coalesce(toDateTime64(uuid_ts, 3, 'UTC'), toDateTime64(received_at, 3, 'UTC')))
+SELECT maxOrNull(coalesce(toDateTime64(uuid_ts, 3, 'UTC'), toDateTime64(received_at, 3, 'UTC')))
 FROM {db:Identifier}.aliases;

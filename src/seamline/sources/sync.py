@@ -75,7 +75,7 @@ def newest(wh: Warehouse, plan: Plan, since: datetime | None = None) -> datetime
     if not plan.insert_time:
         return None
     return _aware(wh.scalar(
-        f"SELECT max({plan.insert_time}) FROM {plan.from_sql} WHERE ({plan.where}) "
+        f"SELECT maxOrNull({plan.insert_time}) FROM {plan.from_sql} WHERE ({plan.where}) "
         f"AND {plan.insert_time} >= {{since:DateTime64(3, 'UTC')}}", plan.params | {"since": since or EPOCH}))
 
 
