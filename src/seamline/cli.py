@@ -443,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Command groups that live with their feature: each module has
 # ``register(subparsers)`` and ``READ_ONLY`` (its read-only argv prefixes).
-COMMAND_GROUPS = ("seamline.sources.cli", "seamline.alerts.cli")
+COMMAND_GROUPS = ("seamline.sources.cli", "seamline.alerts.cli", "seamline.governance.cli")
 
 
 def _command_groups() -> list[Any]:
