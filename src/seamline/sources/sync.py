@@ -200,11 +200,12 @@ def lag(wh: Warehouse, source: Source, key: str) -> tuple[float | None, datetime
     marks = {k: _aware(v) for k, v in (before["watermarks"] if before else {}).items()}
     behind, latest = timedelta(0), None
     for p in plans(wh, source, key):
-        t = newest(wh, p)
+        mark = marks.get(p.table)
+        t = newest(wh, p, mark) or mark  # only the rows since the watermark are read (an index skips the rest)
         if t is None:
             continue
         latest = t if latest is None else max(latest, t)
-        if p.table not in marks:
+        if mark is None:
             return None, latest
-        behind = max(behind, t - marks[p.table])
+        behind = max(behind, t - mark)
     return (behind.total_seconds() if latest is not None else None), latest
