@@ -3,7 +3,7 @@
 import dash
 from dash import dcc, html
 
-from seamline import queries, views
+from seamline import drill, queries, views
 from seamline.app import graph, guarded, no_data, nothing_to_show, page, table
 
 HEALTH_STYLES = {'{health} = "failed"': {"backgroundColor": "#ffe3e3", "fontWeight": "600"},
@@ -15,7 +15,7 @@ SOURCE_STYLES = {'{status} = "failed"': {"backgroundColor": "#ffe3e3", "fontWeig
                  '{status} = "invalid"': {"backgroundColor": "#ffe3e3", "fontWeight": "600"}}
 
 
-def _tile(row, kpi, daily):
+def _tile(row, kpi, daily, search="", definition=""):
     sig = ""
     if row["change"] is not None and not views.is_missing(row["change"]):
         if row["p_value"] is not None and not views.is_missing(row["p_value"]):
@@ -24,7 +24,9 @@ def _tile(row, kpi, daily):
             sig = "no test"
     status = {True: "on target", False: "off target", None: "no target"}[row["on_target"] if row["on_target"] in (True, False) else None]
     trend = "better" if row["better"] is True else ("worse" if row["better"] is False else "flat")
-    return html.Div(className=f"tile tile-{status.replace(' ', '-')}", id=f"tile-{kpi.name}", children=[
+    # the tile opens its family's page with the same view (drill-down)
+    return dcc.Link(href=drill.tile_href(kpi.family, search), className="tile-link", title=definition or None,
+                    children=html.Div(className=f"tile tile-{status.replace(' ', '-')}", id=f"tile-{kpi.name}", children=[
         html.Div(kpi.label, className="tile-label"),
         html.Div(row["value_text"], className="tile-value"),
         html.Div(className="tile-meta", children=[
@@ -36,7 +38,7 @@ def _tile(row, kpi, daily):
         dcc.Graph(figure=views.sparkline(daily, kpi.name, kpi.unit) if kpi.daily else views.no_data_figure("", 60),
                   config={"displayModeBar": False, "staticPlot": True}, className="sparkline",
                   style={"height": "60px"}),
-    ])
+    ]))
 
 
 def _tiles(ctx, state):
@@ -47,7 +49,9 @@ def _tiles(ctx, state):
         # the period's own cohort has no customer past its landmark yet: show all cohorts
         rows = views.retention_fallback(rows, queries.retention(ctx, state),
                                         views.kpi_targets(ctx.settings).get("retention_90"))
-    return html.Div(className="tiles", children=[_tile(rows.loc[k.name], k, daily) for k in views.KPIS])
+    search = queries.to_search(state, ctx.settings.display_timezone)
+    return html.Div(className="tiles", children=[_tile(rows.loc[k.name], k, daily, search, k.describe(ctx.settings))
+                                                 for k in views.KPIS])
 
 
 def _retention(ctx, state):

@@ -300,6 +300,28 @@ def _shell() -> html.Div:
 
 def _register_shared_callbacks(app: dash.Dash) -> None:
     @app.callback(
+        Output(URL, "href", allow_duplicate=True),
+        Input({"type": "graph", "key": ALL}, "clickData"), Input({"type": "graph", "key": ALL}, "relayoutData"),
+        DState(URL, "pathname"), DState(URL, "search"),
+        prevent_initial_call=True,
+    )
+    @safe()
+    def drill_down(clicks, relayouts, pathname, search):
+        """A click or a drag on a chart opens the view behind it (seamline.drill)."""
+        from seamline import drill
+
+        trig = dash.ctx.triggered_id
+        if not isinstance(trig, dict) or not dash.ctx.triggered:
+            return dash.no_update
+        event = dash.ctx.triggered[0]
+        value = event.get("value")
+        if event["prop_id"].endswith(".relayoutData"):
+            href = drill.target(trig.get("key", ""), pathname or "/", search, relayout=value or {})
+        else:
+            href = drill.target(trig.get("key", ""), pathname or "/", search, click=value)
+        return href if href else dash.no_update
+
+    @app.callback(
         Output(URL, "search"),
         Input("ctl-period", "value"), Input("ctl-dates", "start_date"), Input("ctl-dates", "end_date"),
         Input("ctl-compare", "value"), Input("ctl-channel", "value"), Input("ctl-source", "value"),

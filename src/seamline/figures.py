@@ -158,7 +158,9 @@ def stacked_bars(df: "pd.DataFrame", x: str, color: str, y: str, title: str = ""
     fig = _fig(title=title, barmode="stack")
     for i, (key, part) in enumerate(df.groupby(color, sort=True)):
         kw = dict(y=list(part[x]), x=list(part[y]), orientation="h") if horizontal else dict(x=list(part[x]), y=list(part[y]))
-        fig.add_trace(go.Bar(name=str(key), marker_color=PALETTE[i % len(PALETTE)], **kw))
+        # customdata carries the series a clicked bar belongs to (drill-down: seamline.drill)
+        fig.add_trace(go.Bar(name=str(key), marker_color=PALETTE[i % len(PALETTE)], customdata=[str(key)] * len(part),
+                             **kw))
     return fig
 
 

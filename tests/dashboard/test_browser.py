@@ -155,6 +155,38 @@ def test_period_and_filter_update_figures_and_url(env, data_dir, page):
     assert_clean(page)
 
 
+def test_drill_down_from_a_bar_a_drag_and_a_tile(env, data_dir, page):
+    """A click on a day's incident bar opens that day's incidents; a drag
+    across the freshness chart sets the period in the URL; a KPI tile opens
+    its page with the same view."""
+    srv = env.use(data_dir)
+    open_page(page, srv.url + "/?period=90d&tz=Europe/Berlin")
+    page.locator(graph_sel("overview.incidents") + " g.point path").first.click(force=True)
+    page.wait_for_url("**/incidents?**")
+    assert "period=custom" in page.url and "tz=Europe/Berlin" in page.url and "rule=" in page.url
+    day = page.url.split("from=")[1][:10]
+    assert f"to={day}" in page.url
+    page.wait_for_selector("#incident-table")
+    assert_clean(page)
+
+    open_page(page, srv.url + "/freshness?period=90d&q=p99")
+    page.evaluate("(sel) => Plotly.relayout(document.querySelector(sel), "
+                  "{'xaxis.range[0]': '2026-10-05 06:00', 'xaxis.range[1]': '2026-10-12 18:00'})",
+                  graph_sel("freshness.series"))
+    page.wait_for_url("**from=2026-10-05**")
+    assert "to=2026-10-12" in page.url and "q=p99" in page.url and "period=custom" in page.url
+    page.wait_for_function("(sel) => { const g = document.querySelector(sel); "
+                           "return g && g.data && g.data.length && g.data.every(t => !t.x || !t.x.length || "
+                           "String(t.x[0]) >= '2026-10-05') }", arg=graph_sel("freshness.series"))
+    assert_clean(page)
+
+    open_page(page, srv.url + "/?period=7d")
+    page.click("#tile-continuity_rate")
+    page.wait_for_url("**/journeys?period=7d**")
+    page.wait_for_selector(graph_sel("journeys.daily"))
+    assert_clean(page)
+
+
 def test_shared_url_restores_the_view(env, data_dir, page):
     srv = env.use(data_dir)
     url = srv.url + "/freshness?period=custom&from=2026-10-01&to=2026-10-14&source=crm&q=p99&tz=Europe/Berlin"
