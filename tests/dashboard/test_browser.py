@@ -187,6 +187,22 @@ def test_drill_down_from_a_bar_a_drag_and_a_tile(env, data_dir, page):
     assert_clean(page)
 
 
+def test_every_page_fits_a_phone_and_follows_dark_mode(env, data_dir, browser):
+    srv = env.use(data_dir)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    try:
+        pg = context.new_page()
+        pg.set_default_timeout(20_000)
+        for path in PAGES:
+            open_page(pg, srv.url + path + ("?period=90d" if path == "/incidents" else ""))
+            width = pg.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{path} is {width} px wide at 390 px"
+            background = pg.evaluate("getComputedStyle(document.body).backgroundColor")
+            assert background == "rgb(18, 25, 29)", (path, background)  # the dark --bg
+    finally:
+        context.close()
+
+
 def test_shared_url_restores_the_view(env, data_dir, page):
     srv = env.use(data_dir)
     url = srv.url + "/freshness?period=custom&from=2026-10-01&to=2026-10-14&source=crm&q=p99&tz=Europe/Berlin"
