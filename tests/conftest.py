@@ -4,12 +4,10 @@ database per test), a real SQLite metadata file per test."""
 from __future__ import annotations
 
 import os
-import uuid
-from pathlib import Path
 
 import pytest
 
-from seamline.config import Settings
+from settingskit import make_settings, teardown_settings  # noqa: F401 (the fixtures' helpers)
 
 
 @pytest.fixture(scope="session")
@@ -18,29 +16,6 @@ def chdb_dsn(tmp_path_factory) -> str:
     if url:
         return url
     return f"chdb://{tmp_path_factory.mktemp('chdb')}"
-
-
-def make_settings(tmp_path: Path, dsn: str, **overrides) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        warehouse=dsn,
-        warehouse_database=f"t_{uuid.uuid4().hex[:12]}",
-        metadata_url=f"sqlite:///{tmp_path / 'metadata.db'}",
-        hash_salt="test-salt",
-        **overrides,
-    )
-
-
-def teardown_settings(s: Settings) -> None:
-    from seamline.metadata import dispose_all
-    from seamline.warehouse import Warehouse, close_all, quote_ident
-
-    try:
-        Warehouse(s.warehouse_dsn, s.warehouse_database).command(
-            f"DROP DATABASE IF EXISTS {quote_ident(s.warehouse_database)}")
-    finally:
-        close_all()
-        dispose_all()
 
 
 @pytest.fixture

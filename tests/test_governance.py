@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_settings, teardown_settings
+from settingskit import make_settings, teardown_settings
 from seamline.load import load_file
 from seamline.metrics import period_metrics
 from seamline.incidents import list_incidents

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_settings, teardown_settings
+from settingskit import make_settings, teardown_settings
 
 CANON_COLUMNS = ("event_id String, occurred_at String, ingested_at String, source String, channel String, "
                  "direction String, type String, customer_id String, anonymous_id String, email String, "
