@@ -150,12 +150,23 @@ def retention_figure(points: "pd.DataFrame", logrank_p: float | None = None, tit
 
 
 @plain_inputs
-def stacked_bars(df: "pd.DataFrame", x: str, color: str, y: str, title: str = "", horizontal: bool = False) -> "go.Figure":
+def stacked_bars(df: "pd.DataFrame", x: str, color: str, y: str, title: str = "", horizontal: bool = False,
+                 days: tuple[Any, Any] | None = None) -> "go.Figure":
+    """Stacked bars per ``color``.  ``days`` = (first, last) day: x holds days,
+    drawn over that whole period with one tick per day when it is short
+    (Plotly's own axis turned two days of data into hours)."""
     import plotly.graph_objects as go
 
     if df is None or df.empty or df[y].sum() == 0:
         return no_data_figure()
     fig = _fig(title=title, barmode="stack")
+    if days is not None and not horizontal:
+        import pandas as pd
+
+        first, last = (pd.Timestamp(d).tz_localize(None) if pd.Timestamp(d).tzinfo else pd.Timestamp(d) for d in days)
+        span = (last - first).days + 1
+        fig.update_xaxes(type="date", range=[first - pd.Timedelta(hours=12), last + pd.Timedelta(hours=12)],
+                         tickformat="%b %d", dtick=86_400_000 * max(1, -(-span // 14)))
     for i, (key, part) in enumerate(df.groupby(color, sort=True)):
         kw = dict(y=list(part[x]), x=list(part[y]), orientation="h") if horizontal else dict(x=list(part[x]), y=list(part[y]))
         # customdata carries the series a clicked bar belongs to (drill-down: seamline.drill)
@@ -288,14 +299,23 @@ def ci_bars(df: "pd.DataFrame", x: str, y: str, low: str, high: str, title: str 
     fig = _fig(title=title)
     err = dict(type="data", array=list(plus), arrayminus=list(minus), color="#555")
     if horizontal:
-        fig.add_trace(go.Bar(y=list(df[x]), x=list(vals), orientation="h", error_x=err, marker_color=COLORS["main"], name=y))
+        # every bar says its value: a single bar alone is otherwise a shape without a number
+        fig.add_trace(go.Bar(y=list(df[x]), x=list(vals), orientation="h", error_x=err, marker_color=COLORS["main"], name=y,
+                             text=[_bar_label(v, pct) for v in vals], textposition="inside", insidetextanchor="end"))
         fig.update_xaxes(tickformat=".0%" if pct else None)
     else:
-        fig.add_trace(go.Bar(x=list(df[x]), y=list(vals), error_y=err, marker_color=COLORS["main"], name=y))
+        fig.add_trace(go.Bar(x=list(df[x]), y=list(vals), error_y=err, marker_color=COLORS["main"], name=y,
+                             text=[_bar_label(v, pct) for v in vals], textposition="inside", insidetextanchor="end"))
         fig.update_yaxes(tickformat=".0%" if pct else None)
     if target is not None:
         (fig.add_vline if horizontal else fig.add_hline)(target, line=dict(color=COLORS["target"], dash="dash"))
     return fig
+
+
+def _bar_label(value: float, pct: bool) -> str:
+    if value is None or math.isnan(value):
+        return ""
+    return f"{100 * value:.1f} %" if pct else f"{value:,.2f}"
 
 
 @plain_inputs

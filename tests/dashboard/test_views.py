@@ -321,3 +321,17 @@ def test_tables_show_durations_percentages_and_words():
                      "rate_low": "30.0 %", "survival_90_high": "91.2 %", "recovered": "yes", "transitions": 618,
                      "ratio": 4.091}]
     assert views.column_title("after_p95_s") == "after p95" and views.column_title("at_risk") == "at risk"
+
+
+def test_daily_bars_cover_the_chosen_period_with_day_ticks_and_ci_bars_say_their_value():
+    from datetime import date
+
+    two_days = pd.DataFrame({"day": pd.to_datetime(["2026-09-25", "2026-09-26"]), "rule": ["a", "a"],
+                             "incidents": [170, 3]})
+    fig = views.stacked_bars(two_days, "day", "rule", "incidents", days=(date(2026, 9, 20), date(2026, 9, 30)))
+    assert fig.layout.xaxis.type == "date" and fig.layout.xaxis.dtick == 86_400_000
+    assert [str(v)[:13] for v in fig.layout.xaxis.range] == ["2026-09-19 12", "2026-09-30 12"]
+    assert list(fig.data[0].customdata) == ["a", "a"]
+    one = pd.DataFrame({"source": ["crm"], "slo_met_rate": [0.9612], "low": [0.95], "high": [0.97]})
+    bars = views.ci_bars(one, "source", "slo_met_rate", "low", "high", pct=True, horizontal=True)
+    assert list(bars.data[0].text) == ["96.1 %"]
