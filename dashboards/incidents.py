@@ -54,6 +54,15 @@ def _timeline_rows(timeline, state):
     return rows
 
 
+def _timeline_table(timeline, state):
+    rows = _timeline_rows(timeline, state)
+    # opens at the incident's first event, not at the oldest of the ±7 days
+    first = next((i for i, r in enumerate(rows) if r["involved"]), 0)
+    return table("incidents.timeline", rows, title="Timeline events", page_size=12, table_id="timeline-table",
+                 highlight='{involved} = "yes"', start_row=first,
+                 note="Highlighted rows are the incident's events; the table opens at the first of them.")
+
+
 def _detail(ctx, state, inc):
     if inc is None:
         return [html.Div("Select an incident in the table to see the customer's timeline and review it.",
@@ -66,8 +75,7 @@ def _detail(ctx, state, inc):
         graph("incidents.timeline",
               lambda: views.timeline_figure(timeline(), state.tz, inc["at"]),
               "Customer timeline", note="Red: the events of this incident (the conflicting messages); triangles: outbound."),
-        table("incidents.timeline", lambda: _timeline_rows(timeline(), state), title="Timeline events", page_size=12,
-              table_id="timeline-table", highlight='{involved} = "yes"', note="Highlighted rows are the incident's events."),
+        guarded(lambda: _timeline_table(timeline(), state), "This table could not be filled", title="Timeline events"),
         _review_form(inc),
     ]
 

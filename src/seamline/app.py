@@ -200,16 +200,18 @@ def csv_button(key: str) -> html.Button:
 def table(key: str, records: Any, columns: list[str] | None = None, title: str | None = None,
           page_size: int = 15, row_selectable: str | bool = False, filterable: bool = False, table_id: Any = None,
           note: str | None = None, selected_rows: list[int] | None = None,
-          highlight: str | None = None, styles: dict[str, dict[str, str]] | None = None) -> html.Div:
+          highlight: str | None = None, styles: dict[str, dict[str, str]] | None = None,
+          start_row: int | None = None) -> html.Div:
     """A table card with a CSV download (dataset ``key``).  ``records`` may be
     a builder: a failure shows in the card.  DataTable cells are text (never
     markdown), so event text shows as typed.  ``highlight`` is a filter query
-    for rows to emphasise; ``styles`` maps more filter queries to styles."""
+    for rows to emphasise; ``styles`` maps more filter queries to styles;
+    ``start_row`` opens the table at the page holding that row."""
     from dash import dash_table
 
     if callable(records):
         return guarded(lambda: table(key, records(), columns, title, page_size, row_selectable, filterable,
-                                     table_id, note, selected_rows, highlight, styles),
+                                     table_id, note, selected_rows, highlight, styles, start_row),
                        "This table could not be filled", title)
     conditional = [{"if": {"filter_query": q}, **style} for q, style in (styles or {}).items()]
     if highlight:
@@ -224,7 +226,7 @@ def table(key: str, records: Any, columns: list[str] | None = None, title: str |
         body = dash_table.DataTable(
             id=table_id or {"type": "table", "key": key}, data=records,
             columns=[{"name": views.column_title(c), "id": c} for c in cols],
-            page_size=page_size, sort_action="native", filter_action="native" if filterable else "none",
+            page_size=page_size, page_current=(start_row or 0) // page_size, sort_action="native", filter_action="native" if filterable else "none",
             row_selectable=row_selectable or False, selected_rows=selected_rows or [],
             style_table={"overflowX": "auto"}, style_cell={"fontFamily": "inherit", "fontSize": 13, "padding": "4px 8px",
                                                           "textAlign": "left", "maxWidth": 320, "whiteSpace": "normal"},

@@ -379,8 +379,13 @@ def timeline_figure(df: "pd.DataFrame", tz: str = "UTC", at: datetime | None = N
     fig = _fig(title=f"Customer timeline ±7 days (display zone {tz})", height=380)
     xs = local_series(df["occurred_at"], tz)
     involved = df["involved"].astype(bool)
-    hover = [f"{t} · {d}<br>{ty}{' · ' + k if k else ''}{' · ' + s if s else ''}{' · ' + st if st else ''}"
-             for t, d, ty, k, s, st in zip(df["type"], df["direction"], df["event_id"], df["kind"], df["subject"], df["status"])]
+    # what the customer saw: the message's kind, campaign, product, subject and status
+    def col(name):
+        return df[name] if name in df else [""] * len(df)
+
+    hover = [f"{t} · {d}<br>{ty}" + "".join(f" · {v}" for v in (k, c, pr, s, st) if v)
+             for t, d, ty, k, c, pr, s, st in zip(df["type"], df["direction"], df["event_id"], col("kind"),
+                                                   col("campaign"), col("product"), col("subject"), col("status"))]
     for flag, name, color, size in ((False, "events", "#8d99ae", 8), (True, "incident events", "#d62828", 14)):
         m = involved == flag
         if not m.any():

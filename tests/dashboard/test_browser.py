@@ -234,6 +234,9 @@ def test_incident_review_is_saved_and_survives_a_restart(env, data_dir, page):
     page.wait_for_selector("#review-save")
     page.wait_for_selector(graph_sel("incidents.timeline") + " .main-svg")
     assert page.locator("#timeline-table").count() == 1
+    # the event table opens at the incident's own events: a highlighted row is on the page shown
+    cells = page.locator("#timeline-table td[data-dash-column='involved']").all_inner_texts()
+    assert "yes" in cells, cells
     shared = page.url
     choose(page, "review-status", "investigating")
     page.fill("#review-owner", "ops-team")

@@ -57,8 +57,8 @@ def customer_timeline(ctx: Ctx, state: State) -> "pd.DataFrame":
     """Every event of the selected incident's customer within ±7 days."""
     import pandas as pd
 
-    cols = ["event_id", "occurred_at", "channel", "direction", "type", "source", "topic", "kind", "product",
-            "subject", "status", "involved"]
+    cols = ["event_id", "occurred_at", "channel", "direction", "type", "source", "topic", "kind", "campaign",
+            "product", "subject", "status", "involved"]
     key = split_incident_key(state.extra.get("incident"))
     inc = incident(ctx, *key) if key else None
     if inc is None:

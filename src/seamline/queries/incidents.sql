@@ -23,7 +23,7 @@ LIMIT 1;
 -- before the identity map has it) between a and b, marking the incident's
 -- own events (ids); raw events, loaded or not yet in a rollup
 SELECT event_id, occurred_at, channel, toString(direction), type, source, topic, attrs['kind'],
-       attrs['product'], attrs['subject'], attrs['status'], has({ids:Array(String)}, event_id)
+       attrs['campaign'], attrs['product'], attrs['subject'], attrs['status'], has({ids:Array(String)}, event_id)
 FROM events
 WHERE ident IN (SELECT ident FROM identity_map WHERE customer = {customer:String}
                 UNION ALL SELECT concat('c:', {customer:String}))
