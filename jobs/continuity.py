@@ -8,7 +8,6 @@ JOB = Job(
     outputs=("transitions", "journeys"),
     inputs=("timeline",),
     split_by=("timeline", "customer"),  # a full run: one range of customers at a time
-    depends_on=("identity", "timeline"),
     statements=lambda s: [("continuity", {
         "gap_ms": int(s.windows.journey_gap_hours * 3_600_000),
         "friction_ms": int(s.windows.friction_minutes * 60_000),

@@ -7,6 +7,5 @@ JOB = Job(
     scope="customer",
     outputs=("surveys",),
     inputs=("timeline",),
-    depends_on=("identity", "timeline"),
     statements=lambda s: [("effort", {})],
 )

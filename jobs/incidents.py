@@ -27,7 +27,6 @@ JOB = Job(
     scope="customer",
     outputs=("incidents",),
     inputs=("timeline",),
-    depends_on=("identity", "timeline"),
     # A full run holds one range of customers' messages in a join at a time,
     # so the contradiction rule's join does not hold every customer's messages.
     split_by=("timeline", "customer"),

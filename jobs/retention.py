@@ -9,6 +9,5 @@ JOB = Job(
     outputs=("retention_customers",),
     extra_outputs=("data_bounds",),
     split_by=("timeline", "customer"),  # a full run: one range of customers at a time
-    depends_on=("identity", "timeline", "continuity", "silence"),
     statements=lambda s: [("retention", {"landmark_days": int(s.windows.landmark_days)}), ("retention_bounds", {})],
 )

@@ -8,6 +8,5 @@ JOB = Job(
     outputs=("contacts", "customer_days"),
     inputs=("timeline",),
     split_by=("timeline", "customer"),  # a full run: one range of customers at a time
-    depends_on=("identity", "timeline"),
     statements=lambda s: [("silence", {"repeat_ms": int(s.windows.repeat_contact_days * 86_400_000)})],
 )

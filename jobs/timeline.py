@@ -7,7 +7,6 @@ JOB = Job(
     scope="customer",
     event_log=True,
     outputs=("timeline",),
-    depends_on=("identity",),
     # A full run joins each range of identifiers to its events separately: at
     # 50 M events 4 ranges peaked at 1.9 GB against 2.4 GB for one join, in as long.
     split_by=("events", "ident"),

@@ -437,6 +437,16 @@ def test_incremental_jobs_run_two_at_a_time_after_their_dependencies(small_sampl
     assert snapshot(wh) == after
 
 
+def test_dependencies_follow_from_inputs_and_outputs():
+    # the lists kept by hand before they were derived
+    assert {name: job.depends_on for name, job in registry().items()} == {
+        "identity": (), "timeline": ("identity",), "freshness": (),
+        "continuity": ("identity", "timeline"), "silence": ("identity", "timeline"),
+        "effort": ("identity", "timeline"), "retention": ("identity", "timeline", "continuity", "silence"),
+        "incidents": ("identity", "timeline")}
+    assert [j.name for j in plan(["retention"])] == ["identity", "timeline", "continuity", "silence", "retention"]
+
+
 def test_unknown_job_name():
     with pytest.raises(KeyError):
         plan(["nope"])

@@ -10,7 +10,10 @@ has not processed (the job ledger: load batches, and identity change batches):
   given (a table) are recorded as processed when it returns, and it may add
   batches it made.
 
-A job only takes batches that every job it depends on has processed.
+A job depends on the jobs that write what it reads: its ``inputs`` and, for
+a customer job, ``identity_changes`` (its scope reads the identity job's
+change batches).  It only takes batches that every job it depends on has
+processed.
 Its SQL writes its output tables by name; the runner points those names at
 copies of the tables (a full run's new tables, an increment's staged rows),
 so a read of an output inside the job's SQL reads the run's new rows.  The
@@ -39,8 +42,7 @@ class Job:
     schedule: str                      # cron, UTC (overridable: settings.schedules[name])
     scope: str                         # customer | hour | global
     outputs: tuple[str, ...]           # tables the job owns (rows keyed by its scope)
-    inputs: tuple[str, ...] = ("events", "identity_map")
-    depends_on: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ("events", "identity_map")  # tables its SQL reads (besides its outputs)
     statements: Callable[["Settings"], list[Statement]] | None = None
     # what a full run runs instead of ``statements`` (e.g. the same work in parts)
     full_statements: Callable[["Settings"], list[Statement]] | None = None
@@ -63,9 +65,27 @@ class Job:
     # other customers' new events.
     event_log: bool = False
 
+    def reads(self) -> tuple[str, ...]:
+        """The tables a run of the job reads that other jobs may write."""
+        return self.inputs + (("identity_changes",) if self.scope == "customer" else ())
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        """The jobs (in registry order) whose outputs it reads."""
+        from seamline.jobs import JOBS
+
+        return dependencies(self, JOBS)
+
     def sql_statements(self, settings: "Settings", full: bool = False) -> list[Statement]:
         make = self.full_statements if full and self.full_statements else self.statements
         return make(settings) if make else []
 
     def cron(self, settings: "Settings") -> str:
         return settings.schedules.get(self.name, self.schedule)
+
+
+def dependencies(job: Job, jobs: dict[str, Job]) -> tuple[str, ...]:
+    """The jobs of ``jobs`` (in their order) writing a table ``job`` reads."""
+    reads = set(job.reads())
+    return tuple(name for name, other in jobs.items()
+                 if other is not job and reads & set(other.outputs + other.extra_outputs))
