@@ -121,11 +121,13 @@ class Context:
     @property
     def wh(self):
         if self._wh is None:
+            from seamline import governance
             from seamline.warehouse import Warehouse
             from seamline.warehouse.schema import migrate
 
             wh = Warehouse.from_settings(self.settings)
             migrate(wh)
+            governance.prepare(wh, self.settings)  # hash salt, blocked identifiers, retention (SPEC §8)
             self._wh = wh
         return self._wh
 
@@ -143,8 +145,11 @@ def cmd_init(ctx: Context, args) -> int:
     from seamline.warehouse import Warehouse
     from seamline.warehouse.schema import migrate, schema_version
 
+    from seamline import governance
+
     wh = Warehouse.from_settings(ctx.settings)
     applied = migrate(wh)
+    governance.prepare(wh, ctx.settings)
     ctx._wh = wh
     ctx.md  # creates the metadata tables
     print(f"warehouse schema version {schema_version(wh)}"

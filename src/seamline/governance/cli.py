@@ -40,6 +40,38 @@ def cmd_forget(ctx, args) -> int:
     return EXIT_ERROR if failed else EXIT_OK
 
 
+def cmd_explain(ctx, args) -> int:
+    from seamline.cli import EXIT_OK, CliError, emit_json
+    from seamline.governance.explain import ExplainError, explain, explain_text
+
+    try:
+        result = explain(ctx.wh, ctx.settings, args.identifier)
+    except ExplainError as e:
+        raise CliError(str(e)) from None
+    if args.json:
+        emit_json(result)
+    else:
+        print("\n".join(explain_text(result)))
+    return EXIT_OK
+
+
+def cmd_overmerged(ctx, args) -> int:
+    from seamline.cli import EXIT_OK, emit_json, print_table
+    from seamline.governance.guards import suspected_overmerges
+
+    rows = suspected_overmerges(ctx.wh, ctx.settings, limit=args.limit)
+    if args.json:
+        emit_json(rows)
+    elif not rows:
+        print(f"no suspected over-merges (no customer has more than {ctx.settings.identity_max_identifiers} "
+              "identifiers)")
+    else:
+        print(f"{len(rows)} customer(s) with more than {ctx.settings.identity_max_identifiers} identifiers "
+              "(see why with: seamline identity explain CUSTOMER):")
+        print_table(rows, ["customer", "identifiers", "customer_ids", "anonymous_ids", "emails", "phones", "events"])
+    return EXIT_OK
+
+
 def register(sub) -> None:
     """Add the ``forget`` and ``identity`` parsers to the top-level subparsers."""
     s = sub.add_parser("forget", help="erase one customer everywhere (GDPR/CCPA) and recompute")
@@ -51,3 +83,15 @@ def register(sub) -> None:
     s.add_argument("--dry-run", action="store_true", help="report what would be removed, remove nothing")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_forget)
+
+    p = sub.add_parser("identity", help="explain a customer's identity, list suspected over-merges")
+    isub = p.add_subparsers(dest="identity_command", metavar="ACTION")
+    isub.required = True
+    s = isub.add_parser("explain", help="the chain of events that joined a customer's identifiers")
+    s.add_argument("identifier", metavar="IDENTIFIER", help="a customer id, anonymous id, email or phone")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_explain)
+    s = isub.add_parser("overmerged", help="customers with more identifiers than identity_max_identifiers")
+    s.add_argument("--limit", type=int, default=100)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_overmerged)

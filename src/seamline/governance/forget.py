@@ -305,13 +305,17 @@ class ForgetReport:
 def forget(wh: Warehouse, md, settings, kind: str, value: str, dry_run: bool = False,
            wait_s: float = LEASE_WAIT_S) -> ForgetReport:
     """Erase the component of one identifier (``kind`` one of KINDS) and recompute."""
-    from seamline.governance.guards import blocked_nodes
+    from seamline.governance.guards import blocked_nodes, sync_blocklist
 
     if kind not in KINDS:
         raise ForgetError(f"unknown identifier kind {kind!r}")
+    from seamline.governance import salt as installation
+
     started = time.monotonic()
-    salt = settings.hash_salt
+    salt = installation.resolve(wh, settings)
     blocked = blocked_nodes(wh, settings)
+    if not dry_run:
+        sync_blocklist(wh, settings)
     if node_of(salt, kind, value) in blocked:
         raise ForgetError(f"this {kind.replace('_', ' ')} is a blocked identifier value (it identifies no one)")
     report = ForgetReport(dry_run=dry_run, request_hash=request_hash(salt, kind, value), identifiers=0, events=0)

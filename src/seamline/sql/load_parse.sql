@@ -8,7 +8,17 @@
 INSERT INTO {parsed:Identifier}
 SELECT
     line,
-    raw_text AS raw,
+    -- no raw email or phone at rest (SPEC §8): in a quarantined row's text,
+    -- every email address and every value of a phone field is replaced by its hash
+    if(reason = '', raw_text, arrayFold((acc, m) -> replaceAll(acc, m.1, m.2),
+        arrayConcat(
+            arrayMap(m -> (m, lower(hex(SHA256(concat(hash_salt, ':email:', lower(trimBoth(m))))))),
+                     extractAll(raw_text, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+')),
+            arrayMap(m -> (concat('"', m, '"'), concat('"', lower(hex(SHA256(concat(hash_salt, ':phone:',
+                              concat(if(startsWith(trimBoth(m), '+'), '+', ''), replaceRegexpAll(m, '[^0-9]', '')))))), '"')),
+                     arrayFilter(m -> replaceRegexpAll(m, '[^0-9]', '') != '',
+                                 extractAll(raw_text, '"(?:phone|mobile|phone_number|msisdn|tel)"\\s*:\\s*"([^"]*)"')))),
+        raw_text)) AS raw,
     f_event_id AS event_id,
     occurred AS occurred_at,
     ifNull(ingested, {load_time:DateTime64(3, 'UTC')}) AS ingested_at,
@@ -23,8 +33,17 @@ SELECT
     phone_hash,
     f_topic AS topic,
     f_case_id AS case_id,
-    -- ces in its one canonical form ('5', not ' 5' or '5.0'): the effort job casts it as is
-    if(has_ces AND ces_ok, mapUpdate(attrs, map('ces', substring(ces_text, 1, 1))), attrs) AS attrs,
+    -- ces in its one canonical form ('5', not ' 5' or '5.0'): the effort job casts it as is; an email
+    -- or phone in attrs is stored as its hash (SPEC §8)
+    mapApply((k, v) -> (k, multiIf(
+        match(lower(k), '(^|_)e?-?mail($|_)') AND trimBoth(v) != '',
+            lower(hex(SHA256(concat(hash_salt, ':email:', lower(trimBoth(v)))))),
+        match(lower(k), '(^|_)(phone|mobile|msisdn|tel)($|_)') AND replaceRegexpAll(v, '[^0-9]', '') != '',
+            lower(hex(SHA256(concat(hash_salt, ':phone:', concat(if(startsWith(trimBoth(v), '+'), '+', ''),
+                                                               replaceRegexpAll(v, '[^0-9]', '')))))),
+        arrayFold((acc, m) -> replaceAll(acc, m, lower(hex(SHA256(concat(hash_salt, ':email:', lower(m)))))),
+                  extractAll(v, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+'), v))),
+        if(has_ces AND ces_ok, mapUpdate(attrs, map('ces', substring(ces_text, 1, 1))), attrs)) AS attrs,
     multiIf(
         bad_utf8, concat('invalid UTF-8 in ', if(utf8_field != '', concat('field ', substringUTF8(utf8_field, 1, 40)), 'line')),
         NOT is_json, 'invalid JSON',
@@ -101,10 +120,22 @@ FROM
         lower(trimBoth(f['channel'])) AS f_channel,
         lower(trimBoth(f['direction'])) AS f_direction,
         lower(trimBoth(f['type'])) AS f_type,
-        trimBoth(f['customer_id']) AS f_customer_id,
-        trimBoth(f['anonymous_id']) AS f_anonymous_id,
-        lower(trimBoth(f['email'])) AS f_email,
-        concat(if(startsWith(trimBoth(f['phone']), '+'), '+', ''), replaceRegexpAll(f['phone'], '[^0-9]', '')) AS f_phone_norm,
+        -- Identifiers that identify no one are ignored (SPEC §2): the defaults,
+        -- and the configured values and patterns (migration 0020)
+        arrayConcat(['null', 'undefined', 'none', 'nan', '0', '-1', 'anonymous', 'unknown', 'guest'],
+                    (SELECT groupArray(value) FROM identity_blocklist WHERE kind = 'value')) AS blocked,
+        (SELECT groupArray(value) FROM identity_blocklist WHERE kind = 'pattern') AS blocked_patterns,
+        trimBoth(f['customer_id']) AS given_customer_id,
+        if(has(blocked, lower(given_customer_id)) OR arrayExists(p -> match(given_customer_id, p), blocked_patterns),
+           '', given_customer_id) AS f_customer_id,
+        trimBoth(f['anonymous_id']) AS given_anonymous_id,
+        if(has(blocked, lower(given_anonymous_id)) OR arrayExists(p -> match(given_anonymous_id, p), blocked_patterns),
+           '', given_anonymous_id) AS f_anonymous_id,
+        lower(trimBoth(f['email'])) AS given_email,
+        if(has(blocked, given_email) OR arrayExists(p -> match(given_email, p), blocked_patterns), '', given_email) AS f_email,
+        concat(if(startsWith(trimBoth(f['phone']), '+'), '+', ''), replaceRegexpAll(f['phone'], '[^0-9]', '')) AS given_phone,
+        if(has(blocked, lower(trimBoth(f['phone']))) OR has(blocked, given_phone)
+           OR arrayExists(p -> match(given_phone, p), blocked_patterns), '', given_phone) AS f_phone_norm,
         lower(trimBoth(f['topic'])) AS f_topic,
         trimBoth(f['case_id']) AS f_case_id,
         arrayStringConcat(arrayFilter(
@@ -124,9 +155,13 @@ FROM
         toInt32OrZero(substring(f_ingested, 1, 4)) AS ing_year,
         -- the future bound; a setting can later replace the 1 day
         {load_time:DateTime64(3, 'UTC')} + INTERVAL 1 DAY AS max_time,
-        if(f_email = '', '', lower(hex(SHA256(concat({salt:String}, ':email:', f_email))))) AS email_hash,
+        -- {salt} empty: the installation's salt (migration 0021; seamline.governance.salt)
+        if({salt:String} != '', {salt:String},
+           if(ifNull((SELECT argMax(salt, set_at) FROM installation_salt), '') AS stored_salt != '', stored_salt,
+              'seamline-default-salt')) AS hash_salt,
+        if(f_email = '', '', lower(hex(SHA256(concat(hash_salt, ':email:', f_email))))) AS email_hash,
         if(replaceRegexpAll(f_phone_norm, '[^0-9]', '') = '', '',
-           lower(hex(SHA256(concat({salt:String}, ':phone:', f_phone_norm))))) AS phone_hash,
+           lower(hex(SHA256(concat(hash_salt, ':phone:', f_phone_norm))))) AS phone_hash,
         multiIf(f_customer_id != '', concat('c:', f_customer_id),
                 f_anonymous_id != '', concat('a:', f_anonymous_id),
                 email_hash != '', concat('e:', email_hash),
