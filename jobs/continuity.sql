@@ -6,8 +6,8 @@
 -- transfer event of the customer falls in [second touch, second touch +
 -- {friction_ms}] (closed).
 --
--- Per customer (the run's customers, or a full run's range [{lo}, {hi}) of them) the events
--- become sorted arrays; everything below is linear array arithmetic, with no
+-- Per customer of {timeline} (the runner cuts it to the run's customers) the
+-- events become sorted arrays; everything below is linear array arithmetic, with no
 -- window sort and no self-join:
 -- * journeys: is_new marks a gap, arrayCumSum numbers the journeys and
 --   arrayFill carries each journey's start forward;
@@ -70,8 +70,7 @@ FROM
                e.direction = 'inbound' AND e.type NOT IN ('repeat_info', 'reauth') AS is_touch,
                multiIf(e.type = 'repeat_info', toUInt64(1), e.type = 'reauth', toUInt64(1048576),
                        e.type = 'transfer', toUInt64(1099511627776), toUInt64(0)) AS weight
-        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 AND e.customer >= {lo:String} AND ({hi:String} = '' OR e.customer < {hi:String})
-                  OR e.customer IN (SELECT key FROM {scope:Identifier}))
+        FROM {timeline:Identifier} AS e
     )
     GROUP BY customer
 )

@@ -6,6 +6,4 @@ INSERT INTO surveys
 SELECT e.customer AS customer,
        e.occurred_at, e.event_id, e.channel, if(e.topic = '', 'unknown', e.topic), e.source,
        toUInt8(toFloat64OrZero(trimBoth(e.attrs['ces']))) AS ces
-FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 OR e.customer IN (SELECT key FROM {scope:Identifier}))
-  AND e.type = 'survey'
-WHERE ces BETWEEN 1 AND 7;
+FROM {timeline:Identifier} AS e WHERE e.type = 'survey' AND ces BETWEEN 1 AND 7;

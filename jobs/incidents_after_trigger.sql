@@ -18,10 +18,9 @@ FROM
         SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel,
                arrayMap(k -> e.attrs[k], {match_keys:Array(String)}) AS match_values
-        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 AND e.customer >= {lo:String} AND ({hi:String} = '' OR e.customer < {hi:String})
-                  OR e.customer IN (SELECT key FROM {scope:Identifier}))
-          AND e.type = 'message'
-        WHERE e.direction = 'outbound'
+        FROM {timeline:Identifier} AS e
+        WHERE e.type = 'message'
+          AND e.direction = 'outbound'
           AND arrayMap(k -> e.attrs[k], {msg_keys:Array(String)}) = {msg_values:Array(String)}
           AND NOT has(match_values, '')
     ) AS m
@@ -30,9 +29,8 @@ FROM
         SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel,
                arrayMap(k -> e.attrs[k], {match_keys:Array(String)}) AS match_values
-        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 AND e.customer >= {lo:String} AND ({hi:String} = '' OR e.customer < {hi:String})
-                  OR e.customer IN (SELECT key FROM {scope:Identifier}))
-          AND e.type = {trigger_type:String}
+        FROM {timeline:Identifier} AS e
+        WHERE e.type = {trigger_type:String}
     ) AS t ON t.customer = m.customer AND t.match_values = m.match_values
     WHERE t.occurred_at <= m.occurred_at
       AND t.event_id != m.event_id

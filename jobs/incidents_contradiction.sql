@@ -15,20 +15,18 @@ FROM
     (
         SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel, e.attrs[{same:String}] AS same_v, e.attrs[{differ:String}] AS differ_v
-        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 AND e.customer >= {lo:String} AND ({hi:String} = '' OR e.customer < {hi:String})
-                  OR e.customer IN (SELECT key FROM {scope:Identifier}))
-          AND e.type = 'message'
-        WHERE e.direction = 'outbound'
+        FROM {timeline:Identifier} AS e
+        WHERE e.type = 'message'
+          AND e.direction = 'outbound'
           AND e.attrs[{same:String}] != '' AND e.attrs[{differ:String}] != ''
     ) AS b
     INNER JOIN
     (
         SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel, e.attrs[{same:String}] AS same_v, e.attrs[{differ:String}] AS differ_v
-        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 AND e.customer >= {lo:String} AND ({hi:String} = '' OR e.customer < {hi:String})
-                  OR e.customer IN (SELECT key FROM {scope:Identifier}))
-          AND e.type = 'message'
-        WHERE e.direction = 'outbound'
+        FROM {timeline:Identifier} AS e
+        WHERE e.type = 'message'
+          AND e.direction = 'outbound'
           AND e.attrs[{same:String}] != '' AND e.attrs[{differ:String}] != ''
     ) AS a ON a.customer = b.customer AND a.same_v = b.same_v
     WHERE (a.occurred_at, a.event_id) < (b.occurred_at, b.event_id)

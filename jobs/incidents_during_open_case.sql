@@ -15,10 +15,9 @@ FROM
     (
         SELECT e.customer AS customer,
                e.event_id, e.occurred_at, e.channel
-        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 AND e.customer >= {lo:String} AND ({hi:String} = '' OR e.customer < {hi:String})
-                  OR e.customer IN (SELECT key FROM {scope:Identifier}))
-          AND e.type = 'message'
-        WHERE e.direction = 'outbound'
+        FROM {timeline:Identifier} AS e
+        WHERE e.type = 'message'
+          AND e.direction = 'outbound'
           AND arrayMap(k -> e.attrs[k], {msg_keys:Array(String)}) = {msg_values:Array(String)}
     ) AS m
     INNER JOIN
@@ -31,20 +30,16 @@ FROM
                    min(e.occurred_at) AS opened_at,
                    argMin(e.event_id, (e.occurred_at, e.event_id)) AS open_event_id,
                    argMin(e.channel, (e.occurred_at, e.event_id)) AS channel
-            FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 AND e.customer >= {lo:String} AND ({hi:String} = '' OR e.customer < {hi:String})
-                  OR e.customer IN (SELECT key FROM {scope:Identifier}))
-              AND e.type = 'contact'
-            WHERE e.case_id != '' AND e.topic = {case_topic:String}
+            FROM {timeline:Identifier} AS e
+            WHERE e.type = 'contact'
+              AND e.case_id != '' AND e.topic = {case_topic:String}
             GROUP BY customer, case_id
         ) AS o
         LEFT JOIN
         (
             SELECT case_id, groupArray(occurred_at) AS resolved_times
             FROM case_resolutions
-            WHERE ({full:UInt8} = 1 OR case_id IN (
-                  SELECT case_id FROM {timeline:Identifier}
-                  PREWHERE customer IN (SELECT key FROM {scope:Identifier}) AND type = 'contact'
-                  WHERE case_id != ''))
+            WHERE case_id IN (SELECT case_id FROM {timeline:Identifier} WHERE type = 'contact' AND case_id != '')
             GROUP BY case_id
         ) AS r ON r.case_id = o.case_id
     ) AS c ON c.customer = m.customer

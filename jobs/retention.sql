@@ -24,22 +24,17 @@ FROM
                minIf(toNullable(e.occurred_at), e.type = 'churn') AS churn_at,
                argMin(e.channel, (e.occurred_at, e.event_id)) AS first_channel,
                groupArrayIf(e.occurred_at, e.type = 'repeat_info') AS ri_times
-        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 AND e.customer >= {lo:String} AND ({hi:String} = '' OR e.customer < {hi:String})
-                  OR e.customer IN (SELECT key FROM {scope:Identifier}))
+        FROM {timeline:Identifier} AS e
         GROUP BY customer
     )
 ) AS b
 LEFT JOIN
 (
-    SELECT customer, groupArray((at, frictionless)) AS tr FROM transitions
-    PREWHERE {full:UInt8} = 1 AND customer >= {lo:String} AND ({hi:String} = '' OR customer < {hi:String})
-       OR customer IN (SELECT key FROM {scope:Identifier})
+    SELECT customer, groupArray((at, frictionless)) AS tr FROM {transitions:Identifier}
     GROUP BY customer
 ) AS t ON t.customer = b.customer
 LEFT JOIN
 (
-    SELECT customer, groupArrayIf(at, is_repeat = 1) AS rc FROM contacts
-    PREWHERE {full:UInt8} = 1 AND customer >= {lo:String} AND ({hi:String} = '' OR customer < {hi:String})
-       OR customer IN (SELECT key FROM {scope:Identifier})
+    SELECT customer, groupArrayIf(at, is_repeat = 1) AS rc FROM {contacts:Identifier}
     GROUP BY customer
 ) AS c ON c.customer = b.customer;

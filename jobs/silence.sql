@@ -16,9 +16,8 @@ FROM
         SELECT e.customer AS customer,
                e.occurred_at AS occurred_at, e.event_id AS event_id, e.channel AS channel,
                if(e.topic = '', 'unknown', e.topic) AS topic, e.ms AS ms
-        FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 AND e.customer >= {lo:String} AND ({hi:String} = '' OR e.customer < {hi:String})
-                  OR e.customer IN (SELECT key FROM {scope:Identifier}))
-          AND e.type = 'contact'
+        FROM {timeline:Identifier} AS e
+        WHERE e.type = 'contact'
     )
     WINDOW w AS (PARTITION BY customer, topic ORDER BY ms, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 );
@@ -36,15 +35,12 @@ FROM
            countIf(e.type = 'repeat_info') AS repeat_info,
            countIf(e.type = 'reauth') AS reauth,
            countIf(e.type = 'transfer') AS transfers
-    FROM {timeline:Identifier} AS e PREWHERE ({full:UInt8} = 1 AND e.customer >= {lo:String} AND ({hi:String} = '' OR e.customer < {hi:String})
-                  OR e.customer IN (SELECT key FROM {scope:Identifier}))
+    FROM {timeline:Identifier} AS e
     GROUP BY customer, day
 ) AS a
 LEFT JOIN
 (
     SELECT customer, toDate(at) AS day, toUInt32(sum(is_repeat)) AS repeats
     FROM contacts
-    PREWHERE {full:UInt8} = 1 AND customer >= {lo:String} AND ({hi:String} = '' OR customer < {hi:String})
-       OR customer IN (SELECT key FROM {scope:Identifier})
     GROUP BY customer, day
 ) AS r ON r.customer = a.customer AND r.day = a.day;

@@ -447,6 +447,19 @@ def test_dependencies_follow_from_inputs_and_outputs():
     assert [j.name for j in plan(["retention"])] == ["identity", "timeline", "continuity", "silence", "retention"]
 
 
+def test_customer_jobs_sql_says_nothing_about_full_or_incremental_runs(settings):
+    # the runner cuts their reads to the run's customers (seamline.scopes.CustomerCut)
+    from seamline.runner import cut_kind
+
+    cut = [j for j in registry().values() if cut_kind(j)]
+    assert {j.name for j in cut} == {"continuity", "silence", "effort", "retention", "incidents"}
+    for job in cut:
+        for name, _ in job.sql_statements(settings, full=False) + job.sql_statements(settings, full=True):
+            text = sql_text("seamline.jobs", name)
+            for word in ("{full:", "{lo:", "{hi:", "{scope:", "PREWHERE"):
+                assert word not in text, (name, word)
+
+
 def test_unknown_job_name():
     with pytest.raises(KeyError):
         plan(["nope"])

@@ -18,9 +18,14 @@ Its SQL writes its output tables by name; the runner points those names at
 copies of the tables (a full run's new tables, an increment's staged rows),
 so a read of an output inside the job's SQL reads the run's new rows.  The
 tables as readers see them are ``{published_<table>:Identifier}``.
-Jobs that list ``timeline`` in their inputs read it through the
-``{timeline:Identifier}`` parameter: the table itself in a full run, the
-run's slice of it (its scope's rows) in an incremental one.
+
+A customer job's SQL reads each of its ``inputs`` as ``{<input>:Identifier}``
+and its outputs by name, and the runner cuts both to the run's customers
+(``seamline.scopes.CustomerCut``): the scope's customers in an increment, a
+full run's range of keys (``split_by``), or everything.  Its SQL says nothing
+about full or incremental runs.  The event log (timeline) and hour jobs
+(freshness) still read their scope and ranges themselves: ``{full:UInt8}``,
+``{scope:Identifier}`` and ``[{lo:String}, {hi:String})``.
 """
 
 from __future__ import annotations
@@ -48,8 +53,10 @@ class Job:
     full_statements: Callable[["Settings"], list[Statement]] | None = None
     # (table, first column of its primary key): a full run cuts the keys into
     # ranges of about equal size and runs each statement file that reads a
-    # range ([{lo:String}, {hi:String}), hi '' unbounded) once per range, so a
-    # join or aggregation holds one range's keys at a time.
+    # range once per range (a customer job's files reading an input, cut to
+    # the range by the runner; another job's files reading [{lo:String},
+    # {hi:String}), hi '' unbounded), so a join or aggregation holds one
+    # range's keys at a time.
     split_by: tuple[str, str] | None = None
     run: Callable[..., int] | None = None  # global jobs: (wh, settings, full, batches table, since) -> rows
     # Tables the job also writes, not keyed by the scope's column: each is

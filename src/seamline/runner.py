@@ -23,8 +23,8 @@ from seamline import faults, publish
 from seamline.config import Settings
 from seamline.jobdef import Job
 from seamline.metadata import Metadata
-from seamline.scopes import (ScopeCache, drop_orphans, prepare_batches, prepare_rekeyed, prepare_scope,
-                             processed_any)
+from seamline.scopes import (CustomerCut, ScopeCache, drop_orphans, prepare_batches, prepare_rekeyed,
+                             prepare_scope, processed_any)
 from seamline.warehouse import Warehouse, quote_ident, sql_text
 
 log = logging.getLogger("seamline.runner")
@@ -177,12 +177,15 @@ def _run_leased(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
         md.release_lease(lease, owner)
 
 
-def _retarget(text: str, tables: dict[str, str]) -> str:
+def _retarget(text: str, writes: dict[str, str], reads: dict[str, str] | None = None) -> str:
     """A job's SQL with its own output tables replaced by the run's copies
-    of them, where a table name stands (after INTO / FROM / JOIN): a column
-    may share a table's name (``contacts``)."""
-    for table, copy in tables.items():
-        text = re.sub(rf"\b(INTO|FROM|JOIN)(\s+){re.escape(table)}\b(?![.`])", rf"\1\2{copy}", text)
+    of them, where a table name stands: ``writes`` after INTO, ``reads``
+    (default: ``writes``) after FROM / JOIN.  A column may share a table's
+    name (``contacts``)."""
+    reads = writes if reads is None else reads
+    for words, tables in (("INTO", writes), ("FROM|JOIN", reads)):
+        for table, copy in tables.items():
+            text = re.sub(rf"\b({words})(\s+){re.escape(table)}\b(?![.`])", rf"\1\2{copy}", text)
     return text
 
 
@@ -210,6 +213,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
         copies = {t: (FULL_COPY_PREFIX if full_mode else STAGE_PREFIX) + t for t in tables}
     own_cache = scopes is None
     scopes = scopes or ScopeCache(wh)
+    cut: CustomerCut | None = None
     try:
         # Batches this run covers: for a full run every batch so far (all get
         # recorded: its dependents wait for them); else the ones it has not processed.
@@ -227,15 +231,25 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                         publish.make_stage(wh, table, copies[table])
                     else:
                         wh.command("TRUNCATE TABLE {t:Identifier}", {"t": table})
-                base = {"full": int(full_mode), "scope": scope_t, "job": job.name, "batches": batches_t,
+                base = {"scope": scope_t, "job": job.name, "batches": batches_t,
                         "since": since} | {f"published_{t}": t for t in tables}
-                if "timeline" in job.inputs:  # the jobs reading the timeline read the scope's slice
-                    base["timeline"] = "timeline" if full_mode else scopes.slice(cache_key, scope_t)
                 whole = [("", "")]  # one pass: an increment (its scope), or a file without a range
                 ranges = key_ranges(wh, *job.split_by, FULL_RUN_PARTS) if full_mode and job.split_by else whole
+                if cut_kind(job):
+                    cut = CustomerCut(wh, job, full_mode, ranges != whole, scope_t,
+                                      lambda: scopes.slice(cache_key, scope_t), copies)
+                    base |= cut.inputs
+                else:  # the event log and hour jobs read their scope / key range themselves
+                    base["full"] = int(full_mode)
                 for name, params in job.sql_statements(settings, full_mode):
-                    text = _retarget(sql_text("seamline.jobs", name), copies)
-                    for lo, hi in ranges if "{lo:String}" in text else whole:
+                    text = sql_text("seamline.jobs", name)
+                    if cut:
+                        text, per_range = _retarget(text, copies, cut.reads), cut.reads_cut(text)
+                    else:
+                        text, per_range = _retarget(text, copies), "{lo:String}" in text
+                    for lo, hi in ranges if per_range else whole:
+                        if cut and ranges != whole:
+                            cut.set_range(lo, hi)
                         wh.run_script(text, base | params | {"lo": lo, "hi": hi})
                         _maybe_crash(crash_after, "statement")
                         faults.point(f"job.statement:{job.name}")
@@ -268,6 +282,8 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
         return RunResult(job.name, "failed", full_mode, seconds=round(seconds, 3), error=err.splitlines()[0][:500])
     finally:
         try:
+            if cut:
+                cut.close()
             for t in (scope_t, batches_t, rekeyed_t, *copies.values()):
                 wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
             if job.event_log:
@@ -276,6 +292,12 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                 scopes.close()
         except Exception:
             pass
+
+
+def cut_kind(job: Job) -> bool:
+    """Whether the runner cuts the job's reads to the run's customers
+    (``CustomerCut``): a customer job other than the event log."""
+    return job.scope == "customer" and not job.event_log
 
 
 def _switch(wh: Warehouse, job: Job, stages: dict[str, str], scope_t: str, doomed: str,

@@ -9,6 +9,7 @@ import threading
 import uuid
 import zlib
 from datetime import datetime, timedelta
+from typing import Callable
 
 from seamline.jobdef import Job
 from seamline.liveness import Holder, alive
@@ -173,3 +174,68 @@ def prepare_rekeyed(wh: Warehouse, job: Job, rekeyed_t: str, batches_t: str, ful
         wh.command("INSERT INTO job_scope_idents SELECT {job:String}, ident FROM identity_map "
                    "WHERE customer IN (SELECT key FROM {t:Identifier})", p)
     return rekeyed_t
+
+
+class CustomerCut:
+    """What a customer job's SQL reads, already cut to the run's customers.
+
+    Each input ``t`` is the relation ``{t:Identifier}``, and each of the job's
+    outputs read back in its SQL (``FROM t`` / ``JOIN t``) is read from the
+    run's copy of it, cut the same way:
+    - an increment: the scope's customers.  The timeline is the scope's slice
+      (``ScopeCache.slice``); another input is a view of it over the scope;
+      the outputs' stages hold only the scope's rows already;
+    - a full run in key ranges: views of the tables (and of the outputs' new
+      copies) over the current range [lo, hi), kept in a one-row table that
+      ``set_range`` replaces before each pass: no rows are copied;
+    - a full run in one pass: the tables themselves.
+    A view is read with WHERE (ClickHouse refuses PREWHERE on a view; it
+    moves the conditions to the table's PREWHERE and its primary key)."""
+
+    def __init__(self, wh: Warehouse, job: Job, full_mode: bool, split: bool, scope_t: str,
+                 timeline_slice: Callable[[], str], copies: dict[str, str]):
+        self.wh, self.views, self.job = wh, [], job.name
+        self.range_t = f"_range_{job.name}"
+        if full_mode and split:
+            wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": self.range_t})
+            wh.command(f"CREATE TABLE {quote_ident(self.range_t)} (lo String, hi String) ENGINE = Memory")
+            r = quote_ident(self.range_t)
+            cond = (f"customer >= (SELECT lo FROM {r}) "
+                    f"AND ((SELECT hi FROM {r}) = '' OR customer < (SELECT hi FROM {r}))")
+            self.inputs = {t: self._view(t, cond) for t in job.inputs}
+            # extra outputs are not keyed by customer
+            self.reads = {t: copies.get(t, t) for t in job.extra_outputs} | {
+                t: self._view(copies.get(t, t), cond) for t in job.outputs}
+        elif full_mode:
+            self.inputs = {t: t for t in job.inputs}
+            self.reads = {t: copies.get(t, t) for t in job.outputs + job.extra_outputs}
+        else:
+            cond = f"customer IN (SELECT key FROM {quote_ident(scope_t)})"
+            self.inputs = {t: timeline_slice() if t == "timeline" else self._view(t, cond) for t in job.inputs}
+            self.reads = {t: copies.get(t, t) for t in job.outputs + job.extra_outputs}
+
+    def _view(self, table: str, cond: str) -> str:
+        view = f"_cut_{self.job}_{len(self.views)}"
+        # SELECT * leaves out ALIAS columns (the timeline's occurred_at)
+        aliases = [r[0] for r in self.wh.rows(
+            "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String} "
+            "AND default_kind = 'ALIAS' ORDER BY position", {"t": table})]
+        columns = ", ".join(["*"] + [quote_ident(a) for a in aliases])
+        self.wh.command("DROP VIEW IF EXISTS {v:Identifier}", {"v": view})
+        self.wh.command(f"CREATE VIEW {quote_ident(view)} AS SELECT {columns} FROM {quote_ident(table)} WHERE {cond}")
+        self.views.append(view)
+        return view
+
+    def reads_cut(self, text: str) -> bool:
+        """Whether a statement file reads an input (so runs once per range)."""
+        return any("{" + t + ":Identifier}" in text for t in self.inputs)
+
+    def set_range(self, lo: str, hi: str) -> None:
+        self.wh.command("TRUNCATE TABLE {t:Identifier}", {"t": self.range_t})
+        self.wh.command("INSERT INTO {t:Identifier} VALUES ({lo:String}, {hi:String})",
+                        {"t": self.range_t, "lo": lo, "hi": hi})
+
+    def close(self) -> None:
+        for view in self.views:
+            self.wh.command("DROP VIEW IF EXISTS {v:Identifier}", {"v": view})
+        self.wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": self.range_t})
