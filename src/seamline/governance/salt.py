@@ -1,8 +1,8 @@
 """The per-installation hash salt (SPEC §8).
 
 The salt emails and phones are hashed with is the installation's, stored in
-the warehouse (``installation_salt``, migration 0021: random for a fresh
-warehouse).  ``hash_salt`` left empty uses it.  A configured salt is adopted
+the warehouse (``installation_salt``, migration 0021), settled by the first
+command that opens it: random for a new warehouse.  ``hash_salt`` left empty uses it.  A configured salt is adopted
 while nothing has been hashed; once data is hashed, a configured salt that
 differs from the stored one is refused: its hashes would not match the
 stored ones (one customer would become two, and ``forget --email`` would
@@ -10,6 +10,7 @@ miss the stored rows)."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timezone
 
 from seamline.sqlfile import statement
@@ -35,8 +36,9 @@ def resolve(wh: Warehouse, settings) -> str:
 
     configured = settings.hash_salt
     stored = wh.scalar(_sql("stored")) or ""
-    if not stored:  # a warehouse from before migration 0021 that holds events
-        stored = configured or LEGACY_SALT
+    if not stored:  # a new warehouse, or data loaded before anything settled the salt
+        hashed = int(wh.scalar(_sql("hashed")) or 0)
+        stored = configured or (LEGACY_SALT if hashed else secrets.token_hex(32))
         _store(wh, stored)
     elif configured and configured != stored:
         if int(wh.scalar(_sql("hashed")) or 0):

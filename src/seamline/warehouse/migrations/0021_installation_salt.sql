@@ -1,9 +1,8 @@
 -- The per-installation hash salt (SPEC §8): the salt this warehouse's emails
--- and phones are hashed with.  A fresh warehouse (no events) gets a random
--- one here, so `seamline init` generates it; one that already holds events
--- gets its row from the first command (seamline.governance.salt: the
--- configured salt, else the old default its data was loaded with).  The
--- latest row is the salt in use.
+-- and phones are hashed with, written by the first command that opens the
+-- warehouse (`seamline init`; seamline.governance.salt): the configured
+-- salt, else a random one while nothing is hashed, else the old default the
+-- data was loaded with.  The latest row is the salt in use.
 CREATE TABLE IF NOT EXISTS installation_salt
 (
     salt   String,
@@ -11,7 +10,3 @@ CREATE TABLE IF NOT EXISTS installation_salt
 )
 ENGINE = ReplacingMergeTree(set_at)
 ORDER BY tuple();
-
-INSERT INTO installation_salt
-SELECT lower(hex(randomString(32))), now64(3)
-WHERE (SELECT count() FROM installation_salt) = 0 AND (SELECT count() FROM events) = 0;
