@@ -100,6 +100,11 @@ class DashboardServer:
         self.settings = settings
         self.app = create_app(settings)
         install_auth(self.app.server, settings)
+        from seamline.viewcache import ViewCache
+
+        # after authentication: a kept view is only served to a request that passed it
+        self.views = ViewCache(self.app.server.config["SEAMLINE_CTX"].md)
+        self.views.install(self.app.server)
         self.scheduler = None
         if scheduler:
             from seamline.scheduler import build_scheduler

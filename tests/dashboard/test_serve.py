@@ -112,3 +112,37 @@ def test_the_first_visit_works_from_the_moment_the_server_listens(tmp_path):
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_a_rendered_view_is_kept_for_everyone_until_the_data_changes(tmp_path):
+    """Many users opening one view wait for one render; a new annotation (a
+    new cache stamp) renders it again; a different query is its own view."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import datetime, timezone
+
+    srv = ServerThread(tmp_path)
+    try:
+        def render(search=""):
+            body = json.dumps({"output": ".._pages_content.children..._pages_store.data..",
+                               "outputs": [{"id": "_pages_content", "property": "children"},
+                                           {"id": "_pages_store", "property": "data"}],
+                               "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/"},
+                                          {"id": "_pages_location", "property": "search", "value": search}],
+                               "changedPropIds": ["_pages_location.pathname"], "state": []}).encode()
+            req = urllib.request.Request(srv.url + "/_dash-update-component", data=body, method="POST",
+                                         headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, r.read()
+
+        views = srv.server.views
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: render(), range(8)))
+        assert {a for a in answers} == {answers[0]} and answers[0][0] == 200
+        assert (views.renders, views.hits) == (1, 7)
+        render("?period=7d")
+        assert views.renders == 2
+        srv.server.app.server.config["SEAMLINE_CTX"].md.annotate(datetime(2026, 3, 1, tzinfo=timezone.utc), "deploy")
+        render()
+        assert views.renders == 3
+    finally:
+        srv.stop()
