@@ -29,7 +29,7 @@ def migrations() -> list[Migration]:
 
 _ENGINE = re.compile(r"ENGINE\s*=\s*(Replacing|Aggregating|Summing)?MergeTree(\(([^)]*)\))?", re.IGNORECASE)
 _CREATE = re.compile(
-    r"^(\s*CREATE\s+(?:TABLE|MATERIALIZED\s+VIEW|VIEW|DATABASE)\s+(?:IF\s+NOT\s+EXISTS\s+)?[`\w.]+)",
+    r"^(\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TABLE|MATERIALIZED\s+VIEW|VIEW|DATABASE)\s+(?:IF\s+NOT\s+EXISTS\s+)?[`\w.]+)",
     re.IGNORECASE,
 )
 
