@@ -107,6 +107,33 @@ def trace_names(pg, key: str) -> list[str]:
     return pg.evaluate("(sel) => document.querySelector(sel).data.map(t => t.name || '')", graph_sel(key))
 
 
+def drag_time_axis(pg, key: str, lo: str, hi: str, url_glob: str, tries: int = 3):
+    """A drag across a chart's time axis, as Plotly reports it, once the chart
+    listens for it: the chart must hold its data and dcc.Graph must have bound
+    its relayout handler (it does so after its first plot, and a figure that
+    arrives later replots it).  A relayout that lands before that is lost, as
+    a user's drag would be, so the drag is made again, at most ``tries`` times."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    sel = graph_sel(key)
+    for attempt in range(tries):
+        pg.wait_for_function(
+            "(sel) => { const g = document.querySelector(sel); return g && g._fullLayout && g.data && "
+            "g.data.some(t => t.x && t.x.length) && g._ev && g._ev.listeners('plotly_relayout').length > 0 }",
+            arg=sel)
+        # after a lost drag, back to the whole axis first, so the drag again is a change
+        pg.evaluate("async ([sel, lo, hi, again]) => { const g = document.querySelector(sel); "
+                    "if (again) await Plotly.relayout(g, {'xaxis.autorange': true}); "
+                    "await Plotly.relayout(g, {'xaxis.range[0]': lo, 'xaxis.range[1]': hi}) }",
+                    [sel, lo, hi, attempt > 0])
+        try:
+            pg.wait_for_url(url_glob, timeout=8_000 if attempt < tries - 1 else 20_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+
+
 def assert_clean(pg):
     body = pg.inner_text("body")
     for bad in BAD_TEXT:
@@ -172,10 +199,7 @@ def test_drill_down_from_a_bar_a_drag_and_a_tile(env, data_dir, page):
     assert_clean(page)
 
     open_page(page, srv.url + "/freshness?period=90d&q=p99")
-    page.evaluate("(sel) => Plotly.relayout(document.querySelector(sel), "
-                  "{'xaxis.range[0]': '2026-10-05 06:00', 'xaxis.range[1]': '2026-10-12 18:00'})",
-                  graph_sel("freshness.series"))
-    page.wait_for_url("**from=2026-10-05**")
+    drag_time_axis(page, "freshness.series", "2026-10-05 06:00", "2026-10-12 18:00", "**from=2026-10-05**")
     assert "to=2026-10-12" in page.url and "q=p99" in page.url and "period=custom" in page.url
     page.wait_for_function("(sel) => { const g = document.querySelector(sel); "
                            "return g && g.data && g.data.length && g.data.every(t => !t.x || !t.x.length || "
