@@ -214,3 +214,40 @@ def test_resolve_agrees_with_the_reference_on_a_random_graph(wh, tmp_path):
     expected = _reference(a, b)
     assert identity_map(wh) == expected
     assert (result.nodes, result.customers) == (len(expected), len(set(expected.values())))
+
+
+def _increment(wh, done: set[str]):
+    """resolve() as the identity job runs it: over the committed batches not yet resolved."""
+    wh.command("DROP TABLE IF EXISTS _t_batches")
+    wh.command("CREATE TABLE _t_batches (batch String) ENGINE = Memory")
+    wh.command("INSERT INTO _t_batches SELECT batch FROM event_batches WHERE batch NOT IN {done:Array(String)}",
+               {"done": sorted(done)})
+    done.update(r[0] for r in wh.rows("SELECT batch FROM _t_batches"))
+    return resolve(wh, "_t_batches")
+
+
+def test_an_increment_with_no_new_links_changes_nothing_and_relabels_nothing(wh, tmp_path):
+    done: set[str] = set()
+    load(wh, tmp_path, "a.jsonl", [ev("e1", customer_id="K1", email="x@example.com"),
+                                   ev("e2", anonymous_id="dev", email="x@example.com"),
+                                   ev("e3", customer_id="K2")])
+    assert _increment(wh, done).nodes == 4
+    before = identity_map(wh)
+
+    # known identifiers only, in combinations already linked: nothing is relabelled
+    load(wh, tmp_path, "b.jsonl", [ev("e4", anonymous_id="dev"), ev("e5", customer_id="K1", anonymous_id="dev"),
+                                   ev("e6", customer_id="K2")])
+    quiet = _increment(wh, done)
+    assert (quiet.nodes, quiet.changed_idents, quiet.changed_customers) == (0, 0, set())
+    assert identity_map(wh) == before
+
+    # each kind of new link is still seen: a new identifier, a merge of two customers
+    load(wh, tmp_path, "c.jsonl", [ev("e7", customer_id="K2", anonymous_id="tablet")])
+    added = _increment(wh, done)
+    assert added.nodes > 0 and identity_map(wh)["a:tablet"] == "K2"
+    load(wh, tmp_path, "d.jsonl", [ev("e8", anonymous_id="tablet", email="x@example.com")])
+    merged = _increment(wh, done)
+    assert merged.changed_customers == {"K1", "K2"}
+    assert set(identity_map(wh).values()) == {"K1"}
+    full = components(*zip(*wh.rows("SELECT a, b FROM identity_edges_committed")))
+    assert identity_map(wh) == full

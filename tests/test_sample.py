@@ -355,3 +355,12 @@ def test_progress_and_volume(tmp_path):
     assert seen and seen[-1] == res.events and seen == sorted(seen) and len(seen) >= 2
     with gzip.open(res.path, "rb") as fh:
         assert sum(1 for _ in fh) == res.events
+
+
+def test_a_handful_of_customers_with_no_purchase_still_generates(tmp_path):
+    # 5 customers over 8 days (seed 1) make no purchase: the marketing step's
+    # "purchased within 14 days" lookup has nothing to search
+    res = generate(tmp_path / "few.jsonl", customers=5, days=8, seed=1, bad_rows=False)
+    lines = (tmp_path / "few.jsonl").read_text().splitlines()
+    assert res.events == len(lines) > 0
+    assert not any(json.loads(line)["type"] == "purchase" for line in lines)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from seamline import faults, publish
-from seamline.warehouse import Warehouse
+from seamline.warehouse import Warehouse, sql_text
 
 
 # The changes of one identity run are one batch for the job ledger (migration 0014).
@@ -69,11 +69,16 @@ def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = 
     merge, and every edge of a component starts at one of its own nodes, so
     the sub-graph of the touched customers' identifiers is closed; their new
     rows are staged and switched in (``seamline.publish``).  Without it, the
-    whole graph is relabelled and swapped in atomically.
+    whole graph is relabelled and swapped in atomically.  An increment whose
+    edges all join identifiers already under one key returns at once
+    (sql/identity_unchanged.sql).
 
     Python only labels integer-coded nodes (SciPy); keys and the diff with the
     previous map are computed in ClickHouse.
     """
+    if batches is not None and not int(wh.scalar(sql_text("seamline.sql", "identity_unchanged"), {
+            "batches": batches, "since": since or datetime(1970, 1, 1, tzinfo=timezone.utc)}) or 0):
+        return IdentityResult(nodes=0, customers=-1, changed_idents=0)
     tmp = ("identity_nodes_next", "identity_map_next", "identity_sub", "identity_old", "identity_moved",
            "identity_map_add")
     for t in tmp:

@@ -17,6 +17,8 @@ def purchased_within(blk, cust, prod, t, window):
     pc, pt, pp = blk.purchases
     key_p = (pc * 8 + pp) * (1 << 36) + pt
     srt = np.sort(key_p)
+    if srt.size == 0:  # a small sample may hold no purchase at all
+        return np.zeros(np.shape(t), dtype=bool)
     key_q = (cust * 8 + prod) * (1 << 36) + t
     i = np.searchsorted(srt, key_q, side="left") - 1  # last purchase strictly before t
     found = i >= 0
