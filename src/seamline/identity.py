@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from seamline import faults, publish
-from seamline.warehouse import Warehouse, sql_text
+from seamline.sqlfile import statement
+from seamline.warehouse import Warehouse
 
 
 # The changes of one identity run are one batch for the job ledger (migration 0014).
@@ -76,8 +77,7 @@ def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = 
     Python only labels integer-coded nodes (SciPy); keys and the diff with the
     previous map are computed in ClickHouse.
     """
-    if batches is not None and not int(wh.scalar(sql_text("seamline.sql", "identity_unchanged"), {
-            "batches": batches, "since": since or datetime(1970, 1, 1, tzinfo=timezone.utc)}) or 0):
+    if batches is not None and _unchanged(wh, batches, since):
         return IdentityResult(nodes=0, customers=-1, changed_idents=0)
     tmp = ("identity_nodes_next", "identity_map_next", "identity_sub", "identity_old", "identity_moved",
            "identity_map_add")
@@ -149,6 +149,22 @@ def resolve(wh: Warehouse, batches: str | None = None, since: datetime | None = 
     finally:
         for t in tmp:
             wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
+
+
+def _unchanged(wh: Warehouse, batches: str, since: datetime | None) -> bool:
+    """Whether the new events' edges all join identifiers already under one key."""
+    new = "identity_new_idents"
+    wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": new})
+    wh.command("CREATE TABLE {t:Identifier} (ident String) ENGINE = Memory", {"t": new})
+    try:
+        p = {"new": new, "batches": batches, "since": since or datetime(1970, 1, 1, tzinfo=timezone.utc)}
+        wh.command(statement("seamline.sql", "identity_unchanged", "new_idents"), p)
+        changes = statement("seamline.sql", "identity_unchanged", "changes")
+        # unchanged when either finds no change: the raw edges hold every committed one
+        return any(not int(wh.scalar(changes, p | {"edges": edges}) or 0)
+                   for edges in ("identity_edges", "identity_edges_committed"))
+    finally:
+        wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": new})
 
 
 def claim_changes(wh: Warehouse, batches: str) -> None:

@@ -71,6 +71,13 @@ class Job:
     # rows and puts their identifiers in job_scope_idents) and appends the
     # other customers' new events.
     event_log: bool = False
+    # An increment recomputes each customer from a point in time, not its
+    # whole history (seamline.scopes.Window): ``window`` is the SQL file
+    # that says from when, and ``window_columns`` names each output's time
+    # (or day) column, whose rows from that point on the increment replaces.
+    # Only for a customer job whose input is the timeline.
+    window: str | None = None
+    window_columns: tuple[tuple[str, str], ...] = field(default=())
 
     def reads(self) -> tuple[str, ...]:
         """The tables a run of the job reads that other jobs may write."""

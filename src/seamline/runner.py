@@ -23,7 +23,7 @@ from seamline import faults, publish
 from seamline.config import Settings
 from seamline.jobdef import Job
 from seamline.metadata import Metadata
-from seamline.scopes import (CustomerCut, ScopeCache, drop_orphans, prepare_batches, prepare_rekeyed,
+from seamline.scopes import (CustomerCut, ScopeCache, Window, drop_orphans, prepare_batches, prepare_rekeyed,
                              prepare_scope, processed_any)
 from seamline.warehouse import Warehouse, quote_ident, sql_text
 
@@ -214,6 +214,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
     own_cache = scopes is None
     scopes = scopes or ScopeCache(wh)
     cut: CustomerCut | None = None
+    window: Window | None = None
     try:
         # Batches this run covers: for a full run every batch so far (all get
         # recorded: its dependents wait for them); else the ones it has not processed.
@@ -236,8 +237,12 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                 whole = [("", "")]  # one pass: an increment (its scope), or a file without a range
                 ranges = key_ranges(wh, *job.split_by, FULL_RUN_PARTS) if full_mode and job.split_by else whole
                 if cut_kind(job):
-                    cut = CustomerCut(wh, job, full_mode, ranges != whole, scope_t,
-                                      lambda: scopes.slice(cache_key, scope_t), copies)
+                    timeline = lambda: scopes.slice(cache_key, scope_t)  # noqa: E731
+                    if job.window and not full_mode:
+                        history = scopes.slice(cache_key, scope_t)
+                        window = Window(wh, job, scope_t, base | _statement_params(job, settings), history)
+                        timeline = lambda: window.timeline(history)  # noqa: E731
+                    cut = CustomerCut(wh, job, full_mode, ranges != whole, scope_t, timeline, copies)
                     base |= cut.inputs
                 else:  # the event log and hour jobs read their scope / key range themselves
                     base["full"] = int(full_mode)
@@ -261,7 +266,9 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                 for copy in copies.values():
                     wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": copy})
             elif scope:
-                _switch(wh, job, copies, scope_t, doomed, crash_after)
+                if window:
+                    window.trim(copies)
+                _switch(wh, job, copies, scope_t, doomed, crash_after, window)
             rows = _stored_rows(wh, job.outputs)
         if not full_mode:
             _apply_patches(wh, tables)
@@ -284,6 +291,8 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
         try:
             if cut:
                 cut.close()
+            if window:
+                window.drop()
             for t in (scope_t, batches_t, rekeyed_t, *copies.values()):
                 wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
             if job.event_log:
@@ -300,16 +309,25 @@ def cut_kind(job: Job) -> bool:
     return job.scope == "customer" and not job.event_log
 
 
+def _statement_params(job: Job, settings: Settings) -> dict:
+    """The parameters of the job's statements (its windows, for its window file)."""
+    return {k: v for _, params in job.sql_statements(settings) for k, v in params.items()}
+
+
 def _switch(wh: Warehouse, job: Job, stages: dict[str, str], scope_t: str, doomed: str,
-            crash_after: str | None) -> None:
+            crash_after: str | None, window: Window | None = None) -> None:
     """Replace the scope's rows with the staged ones, as one change for
     readers (seamline.publish): the old rows of the ``doomed`` keys are
-    deleted (lightweight deletes: patch parts) and the stages' parts are
+    deleted (lightweight deletes: patch parts) - with a ``window``, those
+    from each customer's point in time on - and the stages' parts are
     attached.  Everything a statement here needs is read before readers are
     held back, so they wait for the deletes and attaches only."""
     key = "hour" if job.scope == "hour" else "customer"
     deletes = []
-    if doomed == scope_t or wh.scalar("SELECT count() FROM {t:Identifier}", {"t": doomed}):
+    conditions: dict[str, str] = {}
+    if window is not None:
+        conditions = {t: window.replaced(column) for t, column in job.window_columns}
+    elif doomed == scope_t or wh.scalar("SELECT count() FROM {t:Identifier}", {"t": doomed}):
         deletes += [(t, key, doomed, "") for t in job.outputs]
     types = {(t, c): typ for t, c, typ in wh.rows(
         "SELECT table, name, type FROM system.columns WHERE database = currentDatabase() "
@@ -317,6 +335,8 @@ def _switch(wh: Warehouse, job: Job, stages: dict[str, str], scope_t: str, doome
     deletes += [(t, column, scope_t, types[(t, column)]) for t, column in job.keyed_by]
     partitions = {table: publish.staged_partitions(wh, stage) for table, stage in stages.items()}
     with publish.switching():
+        for table, condition in conditions.items():
+            wh.command(f"DELETE FROM {quote_ident(table)} WHERE {condition}")
         for table, column, keys, cast in deletes:
             keyed = "CAST(key, {type:String})" if cast else "key"
             wh.command(f"DELETE FROM {quote_ident(table)} WHERE {quote_ident(column)} IN "

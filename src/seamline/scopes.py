@@ -239,3 +239,66 @@ class CustomerCut:
         for view in self.views:
             self.wh.command("DROP VIEW IF EXISTS {v:Identifier}", {"v": view})
         self.wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": self.range_t})
+
+
+class Window:
+    """Where an increment of a job with a ``window`` starts, per customer:
+    a new event changes only what lies within the job's windows of it, so
+    the job recomputes each customer's rows from a point in time, not the
+    whole history.
+
+    ``sql/window_news.sql`` puts each scope customer's earliest new event in
+    ``_news_<job>`` (0 for a customer whose key changed: recomputed whole);
+    the job's window file turns it into ``_window_<job>`` (customer,
+    from_ms, read_ms), from the scope's ``timeline`` slice (never from the
+    job's outputs: a run killed half-way through its switch leaves them
+    part-deleted, and its retry computes its window again): the job reads the customer's timeline rows at or
+    after read_ms (``timeline``), and its rows at or after from_ms replace
+    the stored ones (``replaced``)."""
+
+    def __init__(self, wh: Warehouse, job: Job, scope_t: str, params: dict, timeline: str):
+        self.wh, self.job = wh, job
+        self.news_t, self.table, self.slice_t = f"_news_{job.name}", f"_window_{job.name}", f"_wslice_{job.name}"
+        self.drop()
+        wh.command(f"CREATE TABLE {quote_ident(self.news_t)} (customer String, first_ms Int64) ENGINE = Memory")
+        wh.command(f"CREATE TABLE {quote_ident(self.table)} (customer String, from_ms Int64, read_ms Int64) "
+                   "ENGINE = Memory")
+        p = params | {"scope": scope_t, "news": self.news_t, "window": self.table, "timeline": timeline}
+        wh.command(sql_text("seamline.sql", "window_news"), p)
+        wh.run_script(sql_text("seamline.jobs", job.window), p)
+
+    def timeline(self, slice_t: str) -> str:
+        """The job's timeline rows: the scope's slice from each customer's read_ms on."""
+        self.wh.command(f"CREATE TABLE {quote_ident(self.slice_t)} AS timeline ENGINE = MergeTree "
+                        "ORDER BY (customer, ms, event_id)")
+        self.wh.command(f"INSERT INTO {quote_ident(self.slice_t)} SELECT s.* FROM {quote_ident(slice_t)} AS s "
+                        f"INNER JOIN {quote_ident(self.table)} AS w ON w.customer = s.customer WHERE s.ms >= w.read_ms")
+        return self.slice_t
+
+    def replaced(self, column: str) -> str:
+        """The condition on an output's rows that the increment replaces:
+        its customers' rows whose ``column`` (a time or a day) is at or
+        after their from_ms."""
+        w = quote_ident(self.table)
+        return (f"customer IN (SELECT customer FROM {w}) AND toUnixTimestamp64Milli(toDateTime64({quote_ident(column)}, 3, 'UTC')) "
+                f">= transform(customer, (SELECT groupArray(customer) FROM {w}), (SELECT groupArray(from_ms) FROM {w}), "
+                "toInt64(0))")
+
+    def trim(self, stages: dict[str, str]) -> None:
+        """Keep in the outputs' stages only the rows the increment replaces:
+        a window that reads further back than it replaces (``read_ms`` before
+        ``from_ms``) computes rows of the look-back too, from part of their
+        inputs."""
+        if not self.wh.scalar(f"SELECT count() FROM {quote_ident(self.table)} WHERE read_ms < from_ms"):
+            return
+        for table, column in self.job.window_columns:
+            stage, kept = quote_ident(stages[table]), quote_ident(stages[table] + "_kept")
+            self.wh.command(f"DROP TABLE IF EXISTS {kept}")
+            self.wh.command(f"CREATE TABLE {kept} AS {stage}")
+            self.wh.command(f"INSERT INTO {kept} SELECT * FROM {stage} WHERE {self.replaced(column)}")
+            self.wh.command(f"EXCHANGE TABLES {stage} AND {kept}")
+            self.wh.command(f"DROP TABLE {kept}")
+
+    def drop(self) -> None:
+        for t in (self.news_t, self.table, self.slice_t):
+            self.wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
