@@ -19,7 +19,7 @@ session's chDB engine (small ``batch_rows`` cross batches) and checks:
   without an error card; ``seamline metrics --json`` succeeds with numbers
   that are finite or null.
 
-The default run is 8 examples (about 30 s on two cores; 60 take about 5 min).  Set
+The default run is 4 examples (about 25 s on two cores; 60 take about 6 min).  Set
 ``SEAMLINE_FUZZ_EXAMPLES=N`` for a longer run, e.g.
 ``SEAMLINE_FUZZ_EXAMPLES=60 .venv/bin/python -m pytest -q tests/test_load_fuzz.py``.
 """
@@ -45,7 +45,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from pagekit import page_errors
 
-EXAMPLES = int(os.environ.get("SEAMLINE_FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("SEAMLINE_FUZZ_EXAMPLES", "4"))
 NOW = datetime.now(timezone.utc)
 DROP = object()  # a field left out of the row
 
