@@ -350,6 +350,22 @@ def test_jobs_of_one_run_share_scopes_and_leave_no_tables(small_sample, tmp_path
     assert snapshot(wh) == after
 
 
+def test_a_failing_clean_up_does_not_keep_the_others_tables(small_sample, tmp_path, wh, md, settings, monkeypatch):
+    from seamline import scopes
+
+    _loaded_then_more(small_sample, tmp_path, wh, md, settings, seed=6)
+
+    def broken(self):
+        raise RuntimeError("the views cannot be dropped")
+
+    monkeypatch.setattr(scopes.CustomerCut, "close", broken)
+    results = run_jobs(wh, md, settings)
+    assert all(r.status == "success" for r in results), results
+    left = {r[0] for r in wh.rows("SELECT name FROM system.tables WHERE database = currentDatabase() "
+                                  "AND match(name, '^_(scope|next|window|news|wslice|rekeyed)')")}
+    assert left == set()
+
+
 def _output_mutations(wh, before: frozenset = frozenset()) -> list[tuple]:
     """(table, command) of every mutation on a job's output tables, but those
     in ``before`` (taken before the jobs ran: the schema migrations' own, e.g.

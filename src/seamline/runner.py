@@ -288,19 +288,22 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
         seconds = (datetime.now(timezone.utc) - started).total_seconds()
         return RunResult(job.name, "failed", full_mode, seconds=round(seconds, 3), error=err.splitlines()[0][:500])
     finally:
-        try:
-            if cut:
-                cut.close()
-            if window:
-                window.drop()
-            for t in (scope_t, batches_t, rekeyed_t, *copies.values()):
-                wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
-            if job.event_log:
-                wh.command("ALTER TABLE job_scope_idents DROP PARTITION {job:String}", {"job": job.name})
-            if own_cache:
-                scopes.close()
-        except Exception:
-            pass
+        # each clean-up on its own: one that fails (the engine gone, a table
+        # held) must not leave the others' tables behind
+        cleanups = [cut.close if cut else None, window.drop if window else None]
+        cleanups += [lambda t=t: wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
+                     for t in (scope_t, batches_t, rekeyed_t, *copies.values())]
+        if job.event_log:
+            cleanups.append(lambda: wh.command("ALTER TABLE job_scope_idents DROP PARTITION {job:String}",
+                                               {"job": job.name}))
+        if own_cache:
+            cleanups.append(scopes.close)
+        for cleanup in cleanups:
+            try:
+                if cleanup:
+                    cleanup()
+            except Exception:
+                log.debug("job %s: clean-up failed", job.name, exc_info=True)
 
 
 def cut_kind(job: Job) -> bool:
