@@ -46,7 +46,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import SCAN_SQL, _diff, _jobs, _settle, clean_env, iso, machine, parse_iso, parse_size  # noqa: E402
+from run import (SCAN_SQL, _diff, _jobs, _settle, clean_env, iso, machine, open_warehouse, parse_iso,  # noqa: E402
+                 parse_size)
 
 OCC = re.compile(r'"occurred_at": ?"([^"]+)"')
 WHO = re.compile(r'"(?:customer_id|anonymous_id)": ?"([^"]+)"')
@@ -130,17 +131,10 @@ def _all_loaded(rep, what: str) -> None:
 
 
 def step_seamline(d: Path, gen: dict[str, Any], check_full: bool) -> dict[str, Any]:
-    from seamline.config import Settings
     from seamline.load import load_file
-    from seamline.metadata import Metadata
     from seamline.metrics import period_metrics
-    from seamline.warehouse import Warehouse
-    from seamline.warehouse.schema import migrate
 
-    settings = Settings(data_dir=d / "seamline", hash_salt="bench-salt")
-    wh = Warehouse.from_settings(settings)
-    migrate(wh)
-    md = Metadata(settings.metadata_dsn)
+    settings, wh, md = open_warehouse(d)
     out: dict[str, Any] = {}
     t0 = time.perf_counter()
     rep = load_file(wh, d / "history.jsonl.gz", settings.hash_salt, settings.load_batch_rows, progress=False)

@@ -276,19 +276,25 @@ def _query_datasets(wh, md, settings, start: datetime, end: datetime, runs: int)
     return out
 
 
-def step_seamline(d: Path, gen: dict[str, Any], metrics_runs: int, query_runs: int, check_full: bool,
-                  periods: list[tuple[str, str]]) -> dict[str, Any]:
+def open_warehouse(d: Path):
+    """(settings, warehouse, metadata) of a benchmark directory's embedded Seamline, migrated."""
     from seamline.config import Settings
-    from seamline.load import load_file
     from seamline.metadata import Metadata
-    from seamline.metrics import period_metrics
     from seamline.warehouse import Warehouse
     from seamline.warehouse.schema import migrate
 
     settings = Settings(data_dir=d / "seamline", hash_salt="bench-salt")
     wh = Warehouse.from_settings(settings)
     migrate(wh)
-    md = Metadata(settings.metadata_dsn)
+    return settings, wh, Metadata(settings.metadata_dsn)
+
+
+def step_seamline(d: Path, gen: dict[str, Any], metrics_runs: int, query_runs: int, check_full: bool,
+                  periods: list[tuple[str, str]]) -> dict[str, Any]:
+    from seamline.load import load_file
+    from seamline.metrics import period_metrics
+
+    settings, wh, md = open_warehouse(d)
     out: dict[str, Any] = {}
 
     t0 = time.perf_counter()

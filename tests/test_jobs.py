@@ -47,10 +47,14 @@ def _split_file(src, tmp_path, parts: int, seed: int) -> list:
     rng = random.Random(seed)
     rng.shuffle(lines)  # late events: old occurred_at arriving in a later load
     cuts = sorted(rng.sample(range(1, len(lines)), parts - 1))
-    chunks = [lines[i:j] for i, j in zip([0] + cuts, cuts + [len(lines)])]
+    return write_parts(tmp_path, [lines[i:j] for i, j in zip([0] + cuts, cuts + [len(lines)])], "part")
+
+
+def write_parts(tmp_path, chunks: list[list[str]], stem: str) -> list:
+    """Each chunk of JSON lines as its own file, ``<stem><k>.jsonl``."""
     paths = []
     for k, chunk in enumerate(chunks):
-        p = tmp_path / f"part{k}.jsonl"
+        p = tmp_path / f"{stem}{k}.jsonl"
         p.write_text("\n".join(chunk) + "\n", encoding="utf-8")
         paths.append(p)
     return paths

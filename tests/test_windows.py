@@ -19,7 +19,7 @@ from seamline.load import load_file
 from seamline.runner import run_jobs
 from seamline.sample import generate
 
-from test_jobs import snapshot
+from test_jobs import snapshot, write_parts
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 H = timedelta(hours=1)
@@ -118,12 +118,7 @@ def _hours(src, tmp_path, parts: int, seed: int, late: float) -> list:
         if rng.random() < late:
             k = rng.randrange(k, parts)
         chunks[k].append(line)
-    paths = []
-    for k, chunk in enumerate(chunks):
-        p = tmp_path / f"step{k}.jsonl"
-        p.write_text("\n".join(chunk) + "\n", encoding="utf-8")
-        paths.append(p)
-    return paths
+    return write_parts(tmp_path, chunks, "step")
 
 
 def test_incremental_equals_full_on_a_long_history_fed_in_steps(wh, md, settings, tmp_path, all_windows):

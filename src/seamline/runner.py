@@ -240,7 +240,8 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                     timeline = lambda: scopes.slice(cache_key, scope_t)  # noqa: E731
                     if job.window and not full_mode:
                         history = scopes.slice(cache_key, scope_t)
-                        window = Window(wh, job, scope_t, base | _statement_params(job, settings), history)
+                        window = Window(wh, job, _statement_params(job, settings),
+                                        scopes.news(cache_key, scope_t, batches_t, since), history)
                         timeline = lambda: window.timeline(history)  # noqa: E731
                     cut = CustomerCut(wh, job, full_mode, ranges != whole, scope_t, timeline, copies)
                     base |= cut.inputs

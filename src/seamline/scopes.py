@@ -63,6 +63,7 @@ class ScopeCache:
         self.lock = threading.Lock()
         self.tables: dict[tuple, str] = {}
         self.slices: dict[tuple, str] = {}
+        self.newses: dict[tuple, str] = {}
         # unique per call (the scheduler may run two job chains at once), and
         # naming its process, so a killed call's tables are found (drop_orphans)
         me = Holder.me()
@@ -99,14 +100,29 @@ class ScopeCache:
                 self.slices[key] = table
             return table
 
+    def news(self, key: tuple, scope_t: str, batches_t: str, since: datetime) -> str:
+        """Each scope customer's earliest new event (``sql/window_news.sql``;
+        made on first use, for every job with a window)."""
+        with self.lock:
+            table = self.newses.get(key)
+            if table is None:
+                table = f"{self.prefix}_news_{len(self.newses)}"
+                self.wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": table})
+                self.wh.command(f"CREATE TABLE {quote_ident(table)} (customer String, first_ms Int64) ENGINE = Memory")
+                self.wh.command(sql_text("seamline.sql", "window_news"),
+                                {"news": table, "scope": scope_t, "batches": batches_t, "since": since})
+                self.newses[key] = table
+            return table
+
     def close(self) -> None:
-        for table in list(self.tables.values()) + list(self.slices.values()):
+        for table in list(self.tables.values()) + list(self.slices.values()) + list(self.newses.values()):
             try:
                 self.wh.command("DROP TABLE IF EXISTS {c:Identifier}", {"c": table})
             except Exception:
                 pass
         self.tables.clear()
         self.slices.clear()
+        self.newses.clear()
 
 
 def processed_any(wh: Warehouse, job: Job) -> bool:
@@ -247,25 +263,23 @@ class Window:
     the job recomputes each customer's rows from a point in time, not the
     whole history.
 
-    ``sql/window_news.sql`` puts each scope customer's earliest new event in
-    ``_news_<job>`` (0 for a customer whose key changed: recomputed whole);
-    the job's window file turns it into ``_window_<job>`` (customer,
+    ``news`` holds each scope customer's earliest new event
+    (``ScopeCache.news``: 0 for a customer whose key changed, recomputed
+    whole); the job's window file turns it into ``_window_<job>`` (customer,
     from_ms, read_ms), from the scope's ``timeline`` slice (never from the
     job's outputs: a run killed half-way through its switch leaves them
     part-deleted, and its retry computes its window again): the job reads the customer's timeline rows at or
     after read_ms (``timeline``), and its rows at or after from_ms replace
     the stored ones (``replaced``)."""
 
-    def __init__(self, wh: Warehouse, job: Job, scope_t: str, params: dict, timeline: str):
+    def __init__(self, wh: Warehouse, job: Job, params: dict, news: str, timeline: str):
         self.wh, self.job = wh, job
-        self.news_t, self.table, self.slice_t = f"_news_{job.name}", f"_window_{job.name}", f"_wslice_{job.name}"
+        self.table, self.slice_t = f"_window_{job.name}", f"_wslice_{job.name}"
         self.drop()
-        wh.command(f"CREATE TABLE {quote_ident(self.news_t)} (customer String, first_ms Int64) ENGINE = Memory")
         wh.command(f"CREATE TABLE {quote_ident(self.table)} (customer String, from_ms Int64, read_ms Int64) "
                    "ENGINE = Memory")
-        p = params | {"scope": scope_t, "news": self.news_t, "window": self.table, "timeline": timeline}
-        wh.command(sql_text("seamline.sql", "window_news"), p)
-        wh.run_script(sql_text("seamline.jobs", job.window), p)
+        wh.run_script(sql_text("seamline.jobs", job.window),
+                      params | {"news": news, "window": self.table, "timeline": timeline})
 
     def timeline(self, slice_t: str) -> str:
         """The job's timeline rows: the scope's slice from each customer's read_ms on."""
@@ -300,5 +314,5 @@ class Window:
             self.wh.command(f"DROP TABLE {kept}")
 
     def drop(self) -> None:
-        for t in (self.news_t, self.table, self.slice_t):
+        for t in (self.table, self.slice_t):
             self.wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
