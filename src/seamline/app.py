@@ -444,9 +444,12 @@ def create_app(settings: "Settings | None" = None) -> dash.Dash:
     from seamline.warehouse import Warehouse
     from seamline.warehouse.schema import migrate
 
+    from seamline import governance
+
     settings = settings or Settings()
     wh = Warehouse.from_settings(settings)
     migrate(wh)
+    governance.prepare(wh, settings)  # a salt that differs from the stored data's stops the server here
     md = Metadata(settings.metadata_dsn)
     pages_dir = dashboards_dir()
     app = dash.Dash(

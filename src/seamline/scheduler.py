@@ -53,9 +53,13 @@ def build_scheduler(settings: Settings, start: bool = True):
     from seamline.warehouse import Warehouse
     from seamline.warehouse.schema import migrate
 
+    from seamline import governance
+
     global _settings_for_jobs
     _settings_for_jobs = settings
-    migrate(Warehouse.from_settings(settings))
+    wh = Warehouse.from_settings(settings)
+    migrate(wh)
+    governance.prepare(wh, settings)  # salt, blocked identifiers, retention limits, as every command
     store = SQLAlchemyJobStore(engine=engine_for(settings.metadata_dsn), tablename="scheduler_jobs")
     sched = BackgroundScheduler(
         jobstores={"default": store},
