@@ -54,6 +54,13 @@ def test_init_generates_a_salt_that_loads_and_forget_use_and_a_different_one_is_
         code, out, err = fresh(*argv)
         assert code == 1 and len(err.strip().splitlines()) == 1, (argv, err)
         assert err.startswith("seamline: hash_salt: the configured salt differs from the one this warehouse's")
+    from seamline.app import create_app
+    from seamline.config import ConfigError, Settings
+    from seamline.scheduler import build_scheduler
+
+    for start in (create_app, lambda s: build_scheduler(s, start=False)):  # the server and the scheduler too
+        with pytest.raises(ConfigError, match="^hash_salt: the configured salt differs"):
+            start(Settings())
     monkeypatch.setenv("SEAMLINE_HASH_SALT", salt)  # the stored salt itself is fine
     assert fresh("jobs", "run")[0] == 0
     monkeypatch.delenv("SEAMLINE_HASH_SALT")
