@@ -4,6 +4,7 @@ import dash
 from dash import dcc, html
 
 from seamline import queries, views
+from seamline.alerts import overlay
 from seamline.app import graph, guarded, no_data, nothing_to_show, page, table
 
 
@@ -13,8 +14,9 @@ def _series(ctx, state, regs):
               else ctx.settings.freshness_target_s)
     annotations = [a for a in ctx.md.annotations() if not state.sources or not a.get("source")
                    or a["source"] in state.sources]
-    return views.freshness_figure(queries.freshness_series(ctx, state), q, target, regs, annotations, state.tz,
-                                  state.start, state.end)
+    fig = views.freshness_figure(queries.freshness_series(ctx, state), q, target, regs, annotations, state.tz,
+                                 state.start, state.end)
+    return overlay.on_chart(fig, ctx, state, "/freshness")  # the firing periods of the sources' alerts
 
 
 def _regression_picker(state, regs):

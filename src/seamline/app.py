@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("seamline.dashboard")
 
 PAGES = (("/", "Overview"), ("/journeys", "Journeys"), ("/freshness", "Freshness"), ("/effort", "Effort"),
-         ("/retention", "Retention"), ("/incidents", "Incidents"))
+         ("/retention", "Retention"), ("/incidents", "Incidents"), ("/alerts", "Alerts"))
 # Dash pages' own location: writing its search re-renders the page from the URL
 URL = "_pages_location"
 GLOBAL_KEYS = ("period", "from", "to", "compare", "channel", "source", "topic", "tz", "ids")
@@ -284,6 +284,29 @@ def safe(default: Any = no_update, explain: Callable[[Exception], Any] | None = 
 # --------------------------------------------------------------------------
 # App factory
 # --------------------------------------------------------------------------
+# The header's count of firing alerts: asked on every page change and every
+# minute (seamline.alerts.board keeps the count a few seconds).
+ALERT_POLL_MS = 60_000
+BADGE = {"marginLeft": "6px", "padding": "0 7px", "borderRadius": "9px", "fontSize": "12px", "fontWeight": "700",
+         "background": "#e03131", "color": "#fff"}
+
+
+def _nav_label(path: str, label: str) -> Any:
+    if path != "/alerts":
+        return label
+    return [label, html.Span(id="alert-count", role="status", style={"display": "none"})]
+
+
+def alert_badge(ctx: Ctx) -> tuple[str, dict[str, str], str]:
+    """The header's count: the number of firing alerts, or nothing shown."""
+    from seamline.alerts.board import firing_count
+
+    n = firing_count(ctx.md) if ctx.settings.alerts else 0
+    if not n:
+        return "", {"display": "none"}, "no alert is firing"
+    return str(n), BADGE, f"{n} alert{'s' if n != 1 else ''} firing"
+
+
 def _shell() -> html.Div:
     return html.Div(className="shell", children=[
         dcc.Download(id="download"),
@@ -291,9 +314,11 @@ def _shell() -> html.Div:
         html.Header(className="topbar", children=[
             html.Span("Seamline", className="brand"),
             html.Nav(className="nav", children=[
-                dcc.Link(label, href=path, id=f"nav-{path.strip('/') or 'overview'}", className="nav-link")
+                dcc.Link(_nav_label(path, label), href=path, id=f"nav-{path.strip('/') or 'overview'}",
+                         className="nav-link")
                 for path, label in PAGES]),
         ]),
+        dcc.Interval(id="alert-poll", interval=ALERT_POLL_MS),
         dcc.Loading(dash.page_container, target_components={"_pages_content": "children"}, delay_show=300,
                     type="dot", overlay_style={"visibility": "visible", "opacity": 0.5}),
         html.Footer(className="footer", id="footer", children="Seamline · connection quality"),
@@ -384,6 +409,14 @@ def _register_shared_callbacks(app: dash.Dash) -> None:
 
         suffix = ("?" + urlencode(q, safe=",:/@")) if q else ""
         return [path + suffix for path, _ in PAGES]
+
+    @app.callback(
+        Output("alert-count", "children"), Output("alert-count", "style"), Output("nav-alerts", "title"),
+        Input(URL, "pathname"), Input("alert-poll", "n_intervals"),
+    )
+    @safe(default=("", {"display": "none"}, ""))
+    def alert_count(pathname, n_intervals):
+        return alert_badge(current_ctx())
 
     @app.callback(
         Output("download", "data"), Output("download-msg", "children"),

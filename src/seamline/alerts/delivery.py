@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 from seamline.alerts import state
 
@@ -36,8 +35,21 @@ def _iso(t: datetime | None) -> str:
 
 
 def dashboard_link(receiver: "Receiver", page: str, view: dict[str, str]) -> str:
-    base = receiver.external_url.rstrip("/")
-    return f"{base}{page}" + (f"?{urlencode(view, safe=',:')}" if view else "")
+    """The address of the dashboard view (page, period, filters) that shows an
+    alert, on the receiver's ``external_url``."""
+    from seamline.alerts.board import view_href
+
+    return receiver.external_url.rstrip("/") + view_href(page, view)
+
+
+def alert_view(a: dict[str, Any]) -> dict[str, str]:
+    """An alert's view; a resolved alert's period runs to the day it resolved
+    (its view was set while it fired), so the link shows the recovery too."""
+    view = dict(a["annotations"].get("view") or {})
+    resolved = a.get("resolved_at") if a.get("status") == "resolved" else None
+    if resolved is not None and view.get("period") == "custom" and view.get("to"):
+        view["to"] = max(view["to"], resolved.date().isoformat())
+    return view
 
 
 def _common(dicts: list[dict[str, str]]) -> dict[str, str]:
@@ -53,7 +65,7 @@ def alertmanager_body(receiver: "Receiver", status: str, alerts: list[dict[str, 
     """The Alertmanager webhook payload (version "4") for ``alerts`` (instance snapshots)."""
     items = []
     for a in alerts[:MAX_ALERTS]:
-        link = dashboard_link(receiver, a["annotations"].get("page", "/"), a["annotations"].get("view", {}))
+        link = dashboard_link(receiver, a["annotations"].get("page", "/"), alert_view(a))
         items.append({
             "status": a["status"],
             "labels": dict(a["labels"]),
@@ -95,6 +107,12 @@ def _line(a: dict[str, Any]) -> str:
     return f"{mark} {a['labels']['alertname']} [{a['labels'].get('severity', '')}]: {a['annotations']['summary']}"
 
 
+def _slack_line(a: dict[str, Any]) -> str:
+    """A line of the Slack fallback text, linked to the alert's view (the
+    text is all a notification preview or a client without blocks shows)."""
+    return f"{_line(a)} <{a['annotations']['dashboard']}|view>"
+
+
 def slack_body(am: dict[str, Any]) -> dict[str, Any]:
     """A Slack incoming-webhook message: ``text`` (the notification's fallback) plus ``blocks``."""
     head = _headline(am)
@@ -107,7 +125,7 @@ def slack_body(am: dict[str, Any]) -> dict[str, Any]:
     more = len(am["alerts"]) - SLACK_MAX_ALERTS + am["truncatedAlerts"]
     if more > 0:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"and {more} more"}]})
-    text = head + "\n" + "\n".join(_line(a) for a in am["alerts"])
+    text = head + "\n" + "\n".join(_slack_line(a) for a in am["alerts"])
     return {"text": text, "blocks": blocks}
 
 

@@ -127,7 +127,7 @@ def _evaluate(wh, md, settings, at: datetime, report: Report) -> None:
                         message = "firing" if row["notified_at"] is None else "reminder"
                         row["notified_at"] = at
                         for name in rule.receivers:
-                            outgoing.setdefault(name, []).append(dict(row, status="firing"))
+                            outgoing.setdefault(name, []).append(dict(row, status="firing", told=message))
                 state.save_instance(cx, row, new=inst is None)
                 if before != row["state"] or message:
                     report.changes.append(Change(rule.name, fp, labels, before, row["state"], message))
@@ -150,7 +150,7 @@ def _evaluate(wh, md, settings, at: datetime, report: Report) -> None:
                         else:
                             message = "resolved"
                             for name in rule.receivers:
-                                outgoing.setdefault(name, []).append(dict(row, status="resolved"))
+                                outgoing.setdefault(name, []).append(dict(row, status="resolved", told="resolved"))
                 state.save_instance(cx, row, new=False)
                 report.changes.append(Change(rule.name, fp, inst["labels"], inst["state"], row["state"], message))
             state.save_evaluation(cx, rule.name, at)
@@ -165,7 +165,11 @@ def _evaluate(wh, md, settings, at: datetime, report: Report) -> None:
                 receiver=name, kind=receiver.kind, status=status, at=at,
                 fingerprints=json.dumps([a["fingerprint"] for a in alerts]), body=json.dumps(body),
                 outcome="pending", attempts=0, next_attempt_at=now, created_at=now))
-            report.notifications.append(int(res.inserted_primary_key[0]))
+            nid = int(res.inserted_primary_key[0])
+            items = {a["fingerprint"]: {"notification_id": nid, "fingerprint": a["fingerprint"], "rule": a["rule"],
+                                        "kind": a["told"]} for a in alerts}
+            cx.execute(state.alert_notification_items.insert(), list(items.values()))
+            report.notifications.append(nid)
 
 
 def _retire_removed_rules(cx, md, names: set[str], at: datetime, report: Report) -> None:

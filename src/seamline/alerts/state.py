@@ -58,6 +58,16 @@ alert_notifications = Table(
     Column("sent_at", DateTime(timezone=True)),
 )
 
+# What each notification told about each instance: ``firing`` (its first
+# message of a cycle), ``reminder`` or ``resolved`` (the dashboard's deliveries).
+alert_notification_items = Table(
+    "alert_notification_items", metadata,
+    Column("notification_id", Integer, primary_key=True),
+    Column("fingerprint", String(32), primary_key=True),
+    Column("rule", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),       # firing / reminder / resolved
+)
+
 alert_silences = Table(
     "alert_silences", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
