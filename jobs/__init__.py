@@ -1,10 +1,15 @@
-"""The job registry: one entry per metric family (STYLE.md convention 1).
+"""The job registry, in run order.
 
-Adding a job: a ``.sql`` file here, a module declaring ``JOB``, its line
-below, and its golden test in ``tests/golden/``.
+A job is SQL files here plus a declaration (``seamline.jobdef.Job``): a KPI
+family's job is declared in its module in ``seamline.kpis``, beside the KPIs
+it feeds, so one family is its module, its read SQL and its job SQL; the
+jobs that feed every family (identity, timeline) are declared here.  Adding
+a job: its ``.sql`` file, its ``JOB``, its line below, and its golden test in
+``tests/golden/``.
 """
 
-from seamline.jobs import continuity, effort, freshness, identity, incidents, retention, silence, timeline
+from seamline.jobs import identity, timeline
+from seamline.kpis import continuity, effort, freshness, incidents, retention, silence
 
 JOBS = {j.name: j for j in (
     identity.JOB,

@@ -15,7 +15,8 @@ import pytest
 from seamline import runner
 from seamline.load import load_file
 from seamline.runner import FULL_RUN_PARTS, SimulatedCrash, key_ranges, plan, registry, run_job, run_jobs
-from seamline.jobs import freshness, timeline
+from seamline.jobs import timeline
+from seamline.kpis import freshness
 from seamline.sample import generate
 from seamline.warehouse import sql_text
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from seamline.kpis import Family, Kpi, Period, frame, rate, sql
+from seamline.jobdef import Job
 
 
 def period(wh, settings, p: Period) -> dict[str, Any]:
@@ -30,4 +31,23 @@ FAMILY = Family(
     period=period,
     daily=daily,
     daily_volume="transitions",
+)
+
+
+# The job writing the family's rollups: its SQL is jobs/continuity.sql.
+JOB = Job(
+    name="continuity",
+    description="journeys (gap split), touches, transitions and their friction",
+    schedule="*/15 * * * *",
+    scope="customer",
+    outputs=("transitions", "journeys"),
+    inputs=("timeline",),
+    split_by=("timeline", "customer"),  # a full run: one range of customers at a time
+    # an increment: from the first journey a new event can change (its window statement)
+    window="continuity:window",
+    window_columns=(("transitions", "at"), ("journeys", "start_at")),
+    statements=lambda s: [("continuity:journeys", {
+        "gap_ms": int(s.windows.journey_gap_hours * 3_600_000),
+        "friction_ms": int(s.windows.friction_minutes * 60_000),
+    })],
 )

@@ -16,8 +16,8 @@ GROUP BY day;
 
 -- name: daily_in_channels
 -- the journeys page's trend: transitions from or to one of the view's
--- channels (an empty list = every channel), per day
-SELECT toDate(at) AS day, count(), sum(frictionless)
+-- channels (an empty list = every channel), per day of the display zone (tz)
+SELECT toDate(at, {tz:String}) AS day, count(), sum(frictionless)
 FROM transitions
 WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')}
   AND (length({channels:Array(String)}) = 0 OR from_channel IN {channels:Array(String)}

@@ -7,6 +7,7 @@ import math
 from typing import Any, Mapping
 
 from seamline.kpis import Family, Kpi, Period, frame, rate, sql
+from seamline.jobdef import Job
 
 
 def period(wh, settings, p: Period) -> dict[str, Any]:
@@ -63,4 +64,16 @@ FAMILY = Family(
     intervals=intervals,
     daily=daily,
     daily_volume="responses",
+)
+
+
+# The job writing the family's rollups: its SQL is jobs/effort.sql.
+JOB = Job(
+    name="effort",
+    description="survey answers (CES) with channel, topic and source",
+    schedule="*/15 * * * *",
+    scope="customer",
+    outputs=("surveys",),
+    inputs=("timeline",),
+    statements=lambda s: [("effort", {})],
 )

@@ -44,7 +44,8 @@ GROUP BY topic
 ORDER BY topic;
 
 -- name: trend_daily
-SELECT toDate(at) AS period, count(), sum(ces), sum(ces * ces)
+-- days of the display zone (tz)
+SELECT toDate(at, {tz:String}) AS period, count(), sum(ces), sum(ces * ces)
 FROM surveys
 WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')}
   AND (length({channels:Array(String)}) = 0 OR channel IN {channels:Array(String)})
@@ -54,7 +55,7 @@ ORDER BY period;
 
 -- name: trend_weekly
 -- weeks starting on Monday (periods longer than three weeks)
-SELECT toMonday(at) AS period, count(), sum(ces), sum(ces * ces)
+SELECT toMonday(at, {tz:String}) AS period, count(), sum(ces), sum(ces * ces)
 FROM surveys
 WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')}
   AND (length({channels:Array(String)}) = 0 OR channel IN {channels:Array(String)})

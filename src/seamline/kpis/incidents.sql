@@ -15,8 +15,8 @@ GROUP BY day;
 
 -- name: daily_by_rule
 -- per day and rule, for incidents touching one of the view's channels and of
--- its rules (an empty list = all)
-SELECT toDate(at) AS day, rule, count() AS incidents
+-- its rules (an empty list = all), per day of the display zone (tz)
+SELECT toDate(at, {tz:String}) AS day, rule, count() AS incidents
 FROM incidents FINAL
 WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')}
   AND (length({channels:Array(String)}) = 0 OR hasAny(channels, {channels:Array(String)}))

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from seamline.kpis import Family, Kpi, Period, as_utc, sql
+from seamline.jobdef import Job
 
 LANDMARKS = (30, 60, 90)  # days after the landmark at which survival is reported
 SEGMENTS = ("seamless", "frictioned")
@@ -130,4 +131,18 @@ FAMILY = Family(
     ),
     period=period,
     costly=True,
+)
+
+
+# The job writing the family's rollups: its SQL is jobs/retention*.sql.
+JOB = Job(
+    name="retention",
+    description="first event, landmark, churn and first-30-day friction per customer",
+    schedule="0 * * * *",
+    scope="customer",
+    inputs=("timeline", "transitions", "contacts"),
+    outputs=("retention_customers",),
+    extra_outputs=("data_bounds",),
+    split_by=("timeline", "customer"),  # a full run: one range of customers at a time
+    statements=lambda s: [("retention", {"landmark_days": int(s.windows.landmark_days)}), ("retention_bounds", {})],
 )

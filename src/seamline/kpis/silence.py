@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from seamline.kpis import Family, Kpi, Period, frame, rate, sql
+from seamline.jobdef import Job
 
-DAILY_COLUMNS = ["day", "active_customers", "contacts", "repeat_contacts", "silent_customers"]
+# that day's counts, then the period's from its first day through that day
+DAILY_COLUMNS = ["day", "active_customers", "contacts", "repeat_contacts", "active_to_date", "noisy_to_date",
+                 "contacts_to_date", "repeat_contacts_to_date"]
 
 
 def period(wh, settings, p: Period) -> dict[str, Any]:
@@ -27,10 +30,17 @@ def period(wh, settings, p: Period) -> dict[str, Any]:
 
 
 def daily(wh, settings, p: Period):
-    """Per day: the counts and their rates (also the effort page's silence chart)."""
+    """Per day: that day's counts, and the tiles' rates for the period so far
+    (from its first day through that day; also the effort page's chart).
+
+    Silence is a customer's whole period (silent = never repeated anything in
+    it), so a one-day rate is another measure — 83 % of a day's customers are
+    silent that day where 49 % are over 30 days.  The rates "to date" are the
+    tiles' definitions: the period's last day has the tiles' numbers."""
     df = frame(wh, sql("silence", "daily"), p.params(), DAILY_COLUMNS)
-    df["repeat_contact_rate"] = df["repeat_contacts"] / df["contacts"].where(df["contacts"] > 0)
-    df["silence_rate"] = df["silent_customers"] / df["active_customers"].where(df["active_customers"] > 0)
+    df["silent_to_date"] = df["active_to_date"] - df["noisy_to_date"]
+    df["repeat_contact_rate"] = df["repeat_contacts_to_date"] / df["contacts_to_date"].where(df["contacts_to_date"] > 0)
+    df["silence_rate"] = df["silent_to_date"] / df["active_to_date"].where(df["active_to_date"] > 0)
     return df
 
 
@@ -55,4 +65,20 @@ FAMILY = Family(
     daily=daily,
     daily_volume="active_customers",
     costly=True,
+)
+
+
+# The job writing the family's rollups: its SQL is jobs/silence.sql.
+JOB = Job(
+    name="silence",
+    description="contacts with repeat flag, per-customer-day activity",
+    schedule="*/15 * * * *",
+    scope="customer",
+    outputs=("contacts", "customer_days"),
+    inputs=("timeline",),
+    split_by=("timeline", "customer"),  # a full run: one range of customers at a time
+    # an increment: from the day of a customer's first new event (its window statement)
+    window="silence:window",
+    window_columns=(("contacts", "at"), ("customer_days", "day")),
+    statements=lambda s: [("silence:contacts", {"repeat_ms": int(s.windows.repeat_contact_days * 86_400_000)})],
 )

@@ -55,7 +55,13 @@ def check_ident(name: str) -> str:
 
 
 def sql_text(package: str, name: str) -> str:
-    """Read a packaged .sql file, e.g. ``sql_text('seamline.jobs', 'freshness')``."""
+    """Read a packaged .sql file, e.g. ``sql_text('seamline.jobs', 'freshness')``,
+    or one named section of it (``'continuity:window'``: the text after its
+    ``-- name: window`` line, see ``seamline.sqlfile``)."""
+    if ":" in name:
+        from seamline.sqlfile import statement
+
+        return statement(package, *name.split(":", 1))
     return resources.files(package).joinpath(f"{name}.sql").read_text(encoding="utf-8")
 
 
