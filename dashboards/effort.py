@@ -16,15 +16,18 @@ def _trend(ctx, state):
                              target=views.kpi_targets(ctx.settings).get("ces_mean"), name="CES mean")
 
 
+SILENCE_RATES = {"silence_rate": "silence rate", "repeat_contact_rate": "repeat-contact rate"}
+SILENCE_HOVER = {"active_customers": "active customers that day", "contacts": "contacts that day",
+                 "repeat_contacts": "repeat contacts that day", "contacts_per_100_customers": "contacts per 100 active"}
+
+
 def _silence(ctx, state):
-    fig = views.multi_line_figure(
-        queries.silence_daily(ctx, state), "day",
-        {"repeat_contact_rate": "repeat-contact rate", "silence_rate": "silence rate",
-         "contacts_per_100_customers": "contacts per 100 active customers"},
-        "Silence and repeat contacts per day", pct_columns=("repeat_contact_rate", "silence_rate"))
+    # the tiles' rates for the period so far: the last day shows the tiles' numbers
+    fig = views.rates_figure(queries.silence_daily(ctx, state), "day", SILENCE_RATES,
+                             "Silence and repeat contacts, period to date", hover=SILENCE_HOVER)
     if state.compare:
-        views.add_previous(fig, queries.silence_daily(ctx, state.previous()), "day", "repeat_contact_rate",
-                           timedelta(days=state.span.days), "repeat-contact rate, previous period")
+        views.add_previous(fig, queries.silence_daily(ctx, state.previous()), "day", "silence_rate",
+                           timedelta(days=state.span.days), "silence rate, previous period")
     return fig
 
 
@@ -65,8 +68,11 @@ def render(ctx, state, known):
                                                            "ces_low", "ces_high", "Mean CES by topic (95 % t-interval)"),
                   "CES by topic"),
         ]),
-        graph("effort.silence", lambda: _silence(ctx, state), "Repeat contacts, contacts per 100 customers, silence",
-              note="Daily, UTC days (channel and topic filters do not apply to this chart)."),
+        graph("effort.silence", lambda: _silence(ctx, state), "Silence and repeat contacts",
+              note="Each day: the rate from the period's first day through that day, as the tiles count it "
+                   "(a customer is silent until they repeat a contact or information), so the last day shows "
+                   "the tiles' numbers; the day's volumes are in the hover. Days are UTC days (the silence "
+                   "rollup's); the channel and topic filters do not apply to this chart."),
         graph("effort.repeat_by_topic", lambda: views.ci_bars(queries.repeat_by_topic(ctx, state), "topic",
                                                               "repeat_contact_rate", "repeat_contact_rate_low",
                                                               "repeat_contact_rate_high", "Repeat-contact rate by topic",

@@ -11,7 +11,7 @@ from seamline.app import URL, current_ctx, graph, guarded, no_data, nothing_to_s
 STATUSES = ("open", "investigating", "resolved", "wont_fix")
 
 
-def _review_form(inc):
+def _review_form(inc, tz):
     review = inc.get("review") or {}
     return html.Div(className="card review", children=[
         html.Div(className="card-head", children=[html.H3("Review")]),
@@ -31,8 +31,25 @@ def _review_form(inc):
                                                               maxLength=20000)]),
         html.Button("Save review", id="review-save", className="primary"),
         html.Span(id="review-msg", className="review-msg",
-                  children=(f"last saved {views.fmt_time(review.get('updated_at'), 'UTC')} UTC" if review else "")),
+                  children=(f"last saved {views.fmt_time(review.get('updated_at'), tz)} ({tz})" if review else "")),
     ])
+
+
+def _group_table(state, groups):
+    """The incidents per rule and day, the biggest first; selecting a group
+    opens its day and rule (the list below then holds its incidents)."""
+    records = views.table_records(groups, state.tz)
+    for rec in records:
+        rec["id"] = f"{rec['rule']}|{rec['day']}"
+    one_day = state.date_from == state.date_to
+    selected = [i for i, r in enumerate(records)
+                if one_day and state.extra.get("rule") == r["rule"] and r["day"] == state.date_from.isoformat()]
+    columns = ["day", "rule", "incidents", "customers", "campaigns", "channels", "first_at", "last_at"]
+    return table("incidents.groups", records, columns=columns,
+                 title=f"Incidents by rule and day ({len(records):,} groups, the biggest first)",
+                 row_selectable="single", filterable=True, table_id="incident-groups", selected_rows=selected,
+                 page_size=8, note="Select a group to list its incidents (its day and rule become the view; the "
+                                   "back button returns here). Days and times in " + state.tz + ".")
 
 
 def _incident_table(state, rows, inc):
@@ -40,9 +57,10 @@ def _incident_table(state, rows, inc):
     for rec, rule, mid in zip(records, rows["rule"], rows["message_event_id"]):
         rec["id"] = f"{rule}|{mid}"
     selected = [i for i, r in enumerate(records) if inc and r["id"] == f"{inc['rule']}|{inc['message_event_id']}"]
-    return table("incidents.table", records,
-                 columns=["at", "rule", "customer", "channels", "message_event_id", "event_ids", "status", "owner"],
-                 title=f"Incidents ({len(records):,}{'+' if len(records) >= queries.MAX_INCIDENT_ROWS else ''})",
+    columns = ["at", "rule", "customer", "channels", "message_event_id", "event_ids", "status", "owner"]
+    return table("incidents.table", records, columns=columns,
+                 title=f"Incidents ({len(records):,}{'+' if len(records) >= queries.MAX_INCIDENT_ROWS else ''}, "
+                       f"newest first; times in {state.tz})",
                  row_selectable="single", filterable=True, table_id="incident-table", selected_rows=selected,
                  page_size=10)
 
@@ -76,7 +94,7 @@ def _detail(ctx, state, inc):
               lambda: views.timeline_figure(timeline(), state.tz, inc["at"]),
               "Customer timeline", note="Red: the events of this incident (the conflicting messages); triangles: outbound."),
         guarded(lambda: _timeline_table(timeline(), state), "This table could not be filled", title="Timeline events"),
-        _review_form(inc),
+        _review_form(inc, state.tz),
     ]
 
 
@@ -92,10 +110,13 @@ def render(ctx, state, known):
     rows = cache(partial(queries.incident_rows, ctx, state))
     if nothing_to_show(lambda: rows().empty):
         return [rule_picker, no_data(), compare_table]
+    groups = guarded(lambda: _group_table(state, queries.incident_groups(ctx, state)),
+                     "This table could not be filled", title="Incidents by rule and day")
     key = queries.split_incident_key(state.extra.get("incident"))
     inc = cache(lambda: queries.incident(ctx, *key) if key else None)
     return [
         rule_picker,
+        groups,
         html.Div(className="grid2", children=[
             graph("overview.incidents", lambda: views.stacked_bars(queries.incidents_daily(ctx, state), "day", "rule",
                                                                    "incidents", "Incidents per day by rule",
@@ -113,6 +134,21 @@ def render(ctx, state, known):
 
 
 def register_callbacks(app):
+    @app.callback(Output(URL, "search", allow_duplicate=True), Input("incident-groups", "selected_row_ids"),
+                  State(URL, "search"), prevent_initial_call=True)
+    @safe()
+    def open_group(ids, search):
+        """A group's day and rule become the view: the list holds its incidents."""
+        if not ids or "|" not in str(ids[0]):
+            return no_update
+        from urllib.parse import urlencode
+
+        rule, _, day = str(ids[0]).rpartition("|")
+        q = {k: v for k, v in urlstate.parse_search(search).items() if isinstance(v, str)}
+        new = q | {"period": "custom", "from": day, "to": day, "rule": rule}
+        new.pop("incident", None)
+        return no_update if new == q else "?" + urlencode(new, safe=",:/@|")
+
     @app.callback(Output(URL, "search", allow_duplicate=True), Input("incident-table", "selected_row_ids"),
                   State(URL, "search"), prevent_initial_call=True)
     @safe()

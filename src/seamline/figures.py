@@ -104,24 +104,35 @@ def add_previous(fig: "go.Figure", prev: "pd.DataFrame", x: str, y: str, shift: 
 
 
 @plain_inputs
-def multi_line_figure(df: "pd.DataFrame", x: str, columns: Mapping[str, str], title: str = "",
-                      pct_columns: Iterable[str] = ()) -> "go.Figure":
-    """Several series; percentage series on the left axis, others on the right."""
+def rates_figure(df: "pd.DataFrame", x: str, columns: Mapping[str, str], title: str = "",
+                 hover: Mapping[str, str] | None = None, xtitle: str = "") -> "go.Figure":
+    """Rates (shares of 1) on one percent axis from 0 to 100 %; ``hover``
+    (column -> label) adds each day's volumes to every point's hover, so
+    counts need no second axis."""
     import plotly.graph_objects as go
 
     if df is None or df.empty or all(df[c].notna().sum() == 0 for c in columns if c in df):
         return no_data_figure()
-    pcts = set(pct_columns)
     fig = _fig(title=title)
+    extra = [c for c in (hover or {}) if c in df]
+    custom = [[_count(v) for v in row] for row in df[extra].itertuples(index=False)] if extra else None
+    tail = "".join(f"<br>{hover[c]}: %{{customdata[{i}]}}" for i, c in enumerate(extra))
     for i, (col, label) in enumerate(columns.items()):
         if col not in df:
             continue
         fig.add_trace(go.Scatter(x=list(df[x]), y=list(df[col]), name=label, mode="lines",
-                                 line=dict(color=PALETTE[i % len(PALETTE)], width=2),
-                                 yaxis="y" if col in pcts else "y2"))
-    fig.update_layout(yaxis=dict(tickformat=".0%", title="rate"),
-                      yaxis2=dict(overlaying="y", side="right", title="per 100 customers", showgrid=False))
+                                 line=dict(color=PALETTE[i % len(PALETTE)], width=2), customdata=custom,
+                                 hovertemplate=f"{label}: %{{y:.1%}}{tail}<extra>%{{x|%b %d}}</extra>"))
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.02], title="share")
+    if xtitle:
+        fig.update_xaxes(title=xtitle)
     return fig
+
+
+def _count(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
 @plain_inputs

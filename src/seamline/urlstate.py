@@ -123,8 +123,8 @@ def clear_known() -> None:
 @dataclass(frozen=True)
 class State:
     preset: str
-    start: datetime          # UTC, inclusive
-    end: datetime            # UTC, exclusive
+    start: datetime          # UTC, inclusive: the first day's midnight in the zone ``tz``
+    end: datetime            # UTC, exclusive: the midnight after the last day in ``tz``
     compare: bool = False
     channels: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
@@ -135,11 +135,12 @@ class State:
 
     @property
     def span(self) -> timedelta:
-        return self.end - self.start
+        """Whole days (a period over a daylight-saving change is still N days)."""
+        return timedelta(days=(self.date_to - self.date_from).days + 1)
 
     @property
     def prev_start(self) -> datetime:
-        return self.start - self.span
+        return zone_midnight(self.date_from - self.span, self.tz)
 
     @property
     def prev_end(self) -> datetime:
@@ -147,20 +148,36 @@ class State:
 
     @property
     def date_from(self) -> date:
-        return self.start.date()
+        """The first day, in the display zone (``start`` is its midnight there)."""
+        return _local_day(self.start, self.tz)
 
     @property
     def date_to(self) -> date:
         """Inclusive last day (the URL and date picker speak inclusive days)."""
-        return (self.end - timedelta(days=1)).date()
+        return _local_day(self.end, self.tz) - timedelta(days=1)
 
     def previous(self) -> "State":
         return replace(self, start=self.prev_start, end=self.prev_end, preset="custom")
 
     def params(self) -> dict[str, Any]:
         """Bound parameters shared by most queries."""
-        return {"start": self.start, "end": self.end, "start_day": self.start.date(), "end_day": self.end.date(),
+        return {"start": self.start, "end": self.end, "start_day": self.date_from,
+                "end_day": self.date_to + timedelta(days=1), "tz": self.tz,
                 "channels": list(self.channels), "sources": list(self.sources), "topics": list(self.topics)}
+
+
+def _local_day(instant: datetime, tz: str) -> date:
+    from zoneinfo import ZoneInfo
+
+    return instant.astimezone(ZoneInfo(tz)).date()
+
+
+def zone_midnight(day: date, tz: str) -> datetime:
+    """The UTC instant a day of the display zone starts (a period's days are
+    the zone's days: the labels and the day buckets follow the zone)."""
+    from zoneinfo import ZoneInfo
+
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
 
 
 def _one(params: Mapping[str, Any], key: str) -> str | None:
@@ -211,10 +228,11 @@ def valid_timezone(name: str | None, default: str = "UTC") -> str:
     return name
 
 
-def anchor_day(known: Known) -> date:
-    """The day after the end of data (presets count back from it); today when empty."""
+def anchor_day(known: Known, tz: str = "UTC") -> date:
+    """The day after the end of data in the zone ``tz`` (presets count back
+    from it); today when empty."""
     eod = _clamp(known.end_of_data) or datetime.now(timezone.utc)
-    return eod.date() + timedelta(days=1)
+    return _local_day(eod, tz) + timedelta(days=1)
 
 
 def parse_state(params: Mapping[str, Any], known: Known, default_tz: str = "UTC",
@@ -222,7 +240,9 @@ def parse_state(params: Mapping[str, Any], known: Known, default_tz: str = "UTC"
     """A valid State from untrusted query parameters: unknown or malformed
     values fall back to defaults; inverted dates are swapped; spans clamped."""
     params = params if isinstance(params, Mapping) else {}
-    end_day = anchor_day(known)
+    default_tz = valid_timezone(default_tz, "UTC")
+    tz = valid_timezone(_one(params, "tz"), default_tz)
+    end_day = anchor_day(known, tz)
     preset = _one(params, "period")
     d_from, d_to = parse_date(_one(params, "from")), parse_date(_one(params, "to"))
     if preset not in PRESETS and preset != "custom":
@@ -239,15 +259,14 @@ def parse_state(params: Mapping[str, Any], known: Known, default_tz: str = "UTC"
             if d_from is None:
                 d_from = d_to - timedelta(days=PRESETS[DEFAULT_PRESET] - 1)
             if known.first_at is not None:  # clamp into the data's range
-                lo, hi = known.first_at.date(), end_day - timedelta(days=1)
+                lo, hi = _local_day(known.first_at, tz), end_day - timedelta(days=1)
                 d_from, d_to = min(max(d_from, lo), hi), min(max(d_to, lo), hi)
             if (d_to - d_from).days + 1 > MAX_SPAN_DAYS:
                 d_from = d_to - timedelta(days=MAX_SPAN_DAYS - 1)
-            start, end = _utc(d_from), _utc(d_to + timedelta(days=1))
     if preset != "custom":
-        end = _utc(end_day)
-        start = end - timedelta(days=PRESETS[preset])
-    default_tz = valid_timezone(default_tz, "UTC")
+        d_to = end_day - timedelta(days=1)
+        d_from = end_day - timedelta(days=PRESETS[preset])
+    start, end = zone_midnight(d_from, tz), zone_midnight(d_to + timedelta(days=1), tz)
     extra: dict[str, str] = {}
     for name, check in (page_params or {}).items():
         value = check(_one(params, name))
@@ -259,7 +278,7 @@ def parse_state(params: Mapping[str, Any], known: Known, default_tz: str = "UTC"
         channels=_many(params, "channel", known.channels),
         sources=_many(params, "source", known.sources),
         topics=_many(params, "topic", known.topics),
-        tz=valid_timezone(_one(params, "tz"), default_tz),
+        tz=tz,
         show_ids=(_one(params, "ids") or "").lower() in _TRUE,
         extra=extra,
     )

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from seamline.figures import (
     COLORS, NO_DATA, PALETTE, add_previous, band_figure, calibration_figure, ces_distribution_figure, ci_bars,
-    freshness_figure, friction_figure, heatmap_figure, is_no_data, lagdist_figure, multi_line_figure,
-    no_data_figure, retention_figure, sankey_figure, sparkline, stacked_bars, timeline_figure)
+    freshness_figure, friction_figure, heatmap_figure, is_no_data, lagdist_figure, no_data_figure,
+    rates_figure, retention_figure, sankey_figure, sparkline, stacked_bars, timeline_figure)
 from seamline.formatting import (
     fmt_duration, fmt_num, fmt_p, fmt_pct, fmt_time, is_missing, local_series, mask_id, p_text, to_local)
 
@@ -32,7 +32,7 @@ __all__ = [
     # seamline.figures
     "COLORS", "NO_DATA", "PALETTE", "add_previous", "band_figure", "calibration_figure", "ces_distribution_figure",
     "ci_bars", "freshness_figure", "friction_figure", "heatmap_figure", "is_no_data", "lagdist_figure",
-    "multi_line_figure", "no_data_figure", "retention_figure", "sankey_figure", "sparkline", "stacked_bars",
+    "no_data_figure", "rates_figure", "retention_figure", "sankey_figure", "sparkline", "stacked_bars",
     "timeline_figure",
     # this module
     "table_records", "column_title", "is_rate_column", "RATE_SUFFIXES", "worst_pairs", "ALERT_COLUMNS", "SOURCE_COLUMNS", "alert_rows", "source_rows", "DECISIVE", "HEALTH", "HEALTH_COLUMNS", "job_health", "KPIS", "kpi_targets",

@@ -218,5 +218,5 @@ from seamline.queries.effort import (  # noqa: E402
     EFFORT_SAMPLE_CUSTOMERS, _ces_by, ces_by_channel, ces_by_topic, ces_distribution, ces_trend,
     effort_calibration, repeat_by_topic, silence_daily)
 from seamline.queries.incidents import (  # noqa: E402
-    MAX_INCIDENT_ROWS, MAX_TIMELINE_EVENTS, customer_timeline, incident, incident_rows, incidents_by_channel,
-    kpi_compare, split_incident_key)
+    GROUP_COLUMNS, MAX_INCIDENT_GROUPS, MAX_INCIDENT_ROWS, MAX_TIMELINE_EVENTS, customer_timeline, incident,
+    incident_groups, incident_rows, incidents_by_channel, kpi_compare, split_incident_key)

@@ -70,17 +70,21 @@ def ces_trend(ctx: Ctx, state: State) -> "pd.DataFrame":
 
 @dataset("effort.silence")
 def silence_daily(ctx: Ctx, state: State) -> "pd.DataFrame":
+    """Each day's contacts and active customers, and the silence and
+    repeat-contact rates of the period so far (the tiles' definitions: the
+    last day holds the tiles' numbers; ``seamline.kpis.silence.daily``)."""
     from seamline.kpis import Period
-    from seamline.kpis.silence import DAILY_COLUMNS, daily
+    from seamline.kpis.silence import daily
 
-    df = daily(ctx.wh, ctx.settings, Period.of(state.start, state.end))[DAILY_COLUMNS]
+    df = daily(ctx.wh, ctx.settings, Period.of(state.start, state.end))
     if df.empty:
         return df
-    df = _fill_days(df, state).fillna(0)
-    active = df["active_customers"].where(df["active_customers"] > 0)
-    df["repeat_contact_rate"] = df["repeat_contacts"] / df["contacts"].where(df["contacts"] > 0)
-    df["contacts_per_100_customers"] = 100.0 * df["contacts"] / active
-    df["silence_rate"] = df["silent_customers"] / active
+    df = _fill_days(df, state)
+    days = ["active_customers", "contacts", "repeat_contacts"]
+    df[days] = df[days].fillna(0)
+    so_far = [c for c in df.columns if c.endswith("_to_date") or c.endswith("_rate")]
+    df[so_far] = df[so_far].ffill()  # a day without rows changes nothing so far
+    df["contacts_per_100_customers"] = 100.0 * df["contacts"] / df["active_customers"].where(df["active_customers"] > 0)
     return df
 
 

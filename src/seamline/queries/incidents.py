@@ -16,6 +16,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MAX_INCIDENT_ROWS = 2000
 MAX_TIMELINE_EVENTS = 2000
+MAX_INCIDENT_GROUPS = 500
+GROUP_COLUMNS = ["rule", "day", "incidents", "customers", "campaigns", "channels", "first_at", "last_at"]
 
 
 @dataset("incidents.by_channel")
@@ -23,6 +25,14 @@ def incidents_by_channel(ctx: Ctx, state: State) -> "pd.DataFrame":
     from seamline.kpis import sql
 
     return _frame(ctx.wh, sql("incidents", "by_channel"), _inc_params(state), ["channel", "rule", "incidents"])
+
+
+@dataset("incidents.groups")
+def incident_groups(ctx: Ctx, state: State) -> "pd.DataFrame":
+    """The view's incidents per rule and day of the display zone, the biggest
+    group first (a burst of one campaign on one day is the first row)."""
+    return _frame(ctx.wh, page_sql("incidents", "incident_groups"), _inc_params(state) | {"limit": MAX_INCIDENT_GROUPS},
+                  GROUP_COLUMNS)
 
 
 @dataset("incidents.table", cached=False)  # with the review status (metadata)

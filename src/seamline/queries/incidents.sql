@@ -11,6 +11,32 @@ WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')}
 ORDER BY at DESC, rule, message_event_id
 LIMIT {limit:UInt32};
 
+-- name: incident_groups
+-- the incidents of the view (its channels and rule) per rule and day of the
+-- display zone (tz), the biggest first: how many, their customers, channels,
+-- first and last time, and the campaigns of their messages (from the
+-- timeline, by its key: customer, then event)
+WITH picked AS (
+    SELECT rule, message_event_id, customer, at, channels
+    FROM incidents FINAL
+    WHERE at >= {start:DateTime64(3, 'UTC')} AND at < {end:DateTime64(3, 'UTC')}
+      AND (length({channels:Array(String)}) = 0 OR hasAny(channels, {channels:Array(String)}))
+      AND (length({rules:Array(String)}) = 0 OR rule IN {rules:Array(String)})
+)
+SELECT i.rule AS rule, toDate(i.at, {tz:String}) AS day, count() AS incidents, uniqExact(i.customer) AS customers,
+       arraySort(groupUniqArrayIf(c.campaign, c.campaign != '')) AS campaigns,
+       arraySort(groupUniqArrayArray(i.channels)) AS channels, min(i.at) AS first_at, max(i.at) AS last_at
+FROM picked AS i
+LEFT JOIN (
+    SELECT customer, event_id, any(attrs['campaign']) AS campaign
+    FROM timeline
+    WHERE (customer, event_id) IN (SELECT customer, message_event_id FROM picked)
+    GROUP BY customer, event_id
+) AS c ON c.customer = i.customer AND c.event_id = i.message_event_id
+GROUP BY rule, day
+ORDER BY incidents DESC, day DESC, rule
+LIMIT {limit:UInt32};
+
 -- name: incident
 -- one incident by its key (rule, message event)
 SELECT rule, message_event_id, customer, at, channels, event_ids

@@ -1,0 +1,96 @@
+"""Issue 25's last round, in headless Chromium on the sample: the silence
+chart counts as the tile does, on one percent axis; the page's days and labels
+follow the chosen time zone; the incidents come grouped by rule and day, the
+biggest group first, and a group opens its incidents.  One served app for the
+module (the real server, chDB and SQLite)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import ServerThread, build_data_dir
+from test_browser import assert_clean, browser, choose, graph_sel, open_page, page  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory, sample_events):
+    d = tmp_path_factory.mktemp("round-data")
+    build_data_dir(d, sample_events)
+    s = ServerThread(d)
+    yield s
+    s.stop()
+
+
+def rows(pg, table_id: str) -> list[dict[str, str]]:
+    """A DataTable's shown rows as {column header: cell text}."""
+    return pg.evaluate("""(id) => {
+        const t = document.getElementById(id);
+        const heads = [...t.querySelectorAll('th.dash-header')].map(h => h.innerText.trim());
+        return [...t.querySelectorAll('tr')].filter(r => r.querySelector('td.dash-cell')).map(r => {
+            const cells = [...r.querySelectorAll('td.dash-cell')].map(c => c.innerText.trim());
+            return Object.fromEntries(heads.map((h, i) => [h, cells[i]]));
+        });
+    }""", table_id)
+
+
+def test_silence_chart_ends_at_the_tiles_rate_on_one_percent_axis(srv, page):
+    open_page(page, srv.url + "/?period=30d")
+    tile = page.inner_text("#tile-silence_rate .tile-value")  # "49.4 %"
+    open_page(page, srv.url + "/effort?period=30d")
+    fig = page.evaluate("(sel) => { const g = document.querySelector(sel); "
+                        "return {data: g.data.map(t => ({name: t.name, y: t.y, yaxis: t.yaxis || 'y'})), "
+                        "axes: Object.keys(g._fullLayout).filter(k => /^yaxis\\d*$/.test(k)), "
+                        "fmt: g._fullLayout.yaxis.tickformat, range: g._fullLayout.yaxis.range} }",
+                        graph_sel("effort.silence"))
+    assert fig["axes"] == ["yaxis"] and fig["fmt"] == ".0%"  # one axis, in percent
+    assert fig["range"][0] == 0 and fig["range"][1] >= 1
+    silence = next(t for t in fig["data"] if t["name"] == "silence rate")
+    last = [y for y in silence["y"] if y is not None][-1]
+    assert f"{100 * last:.1f} %" == tile  # the last day has the tile's number
+    assert all(0 <= y <= 1 for t in fig["data"] for y in t["y"] if y is not None)
+    assert_clean(page)
+
+
+def test_days_and_labels_follow_the_chosen_time_zone(srv, page):
+    open_page(page, srv.url + "/incidents?period=90d")
+    utc_groups = rows(page, "incident-groups")
+    choose(page, "ctl-tz", "America/New_York")
+    page.wait_for_url("**tz=America/New_York**")
+    page.wait_for_function("() => document.querySelector('.page-body').innerText.includes('America/New_York')")
+    body = page.inner_text(".page-body")
+    assert "UTC" not in body  # titles, notes and headers name the chosen zone
+    assert "Days and times in America/New_York" in body and "times in America/New_York" in body
+    groups = rows(page, "incident-groups")
+    assert groups and groups != utc_groups
+    # each group is a day of the zone: its first and last incidents (shown in the zone) fall on that day
+    for g in groups:
+        assert g["first at"][:10] == g["day"] == g["last at"][:10], g
+    # the period's days are the zone's: the period and the chart's axis end on the zone's last day
+    end = re.match(r"\d{4}-\d{2}-\d{2} – (\d{4}-\d{2}-\d{2})", page.inner_text(".period-note")).group(1)
+    xs = page.evaluate("(sel) => document.querySelector(sel)._fullLayout.xaxis.range", graph_sel("incidents.daily"))
+    assert str(xs[1])[:10] == end
+    assert_clean(page)
+
+
+def test_incidents_are_grouped_biggest_first_and_a_group_opens_its_incidents(srv, page):
+    open_page(page, srv.url + "/incidents?period=90d")
+    groups = rows(page, "incident-groups")
+    counts = [int(g["incidents"].replace(",", "")) for g in groups]
+    assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
+    top = groups[0]
+    page.locator("#incident-groups input[type=radio]").first.check()
+    page.wait_for_url(f"**from={top['day']}**")
+    assert f"to={top['day']}" in page.url and f"rule={top['rule']}" in page.url and "period=custom" in page.url
+    page.wait_for_selector("#incident-table")
+    page.wait_for_function("(n) => document.querySelector('.page-body').innerText.includes(`Incidents (${n},`)",
+                           arg=counts[0] if counts[0] < 10 else f"{counts[0]:,}")
+    listed = rows(page, "incident-table")
+    assert listed and all(r["rule"] == top["rule"] and r["at"][:10] == top["day"] for r in listed)
+    page.go_back()
+    page.wait_for_url("**period=90d**")
+    page.wait_for_function("() => document.querySelectorAll('#incident-groups tr').length > 3")
+    assert_clean(page)
