@@ -100,22 +100,36 @@ def render(ctx, state, known):
     def rows(fn):
         return lambda: views.table_records(fn(ctx, state), state.tz)
 
+    def section(key, fn, title, empty, **kw):
+        """A table, or a line saying there is nothing (not "no data for this selection")."""
+        def build():
+            records = rows(fn)()
+            if records:
+                return table(key, records, title=title, **kw)
+            return html.Div(className="card", children=[html.Div(className="card-head", children=[html.H3(title)]),
+                                                        html.Div(empty, className="hint", id=f"{key.replace('.', '-')}-empty")])
+        return guarded(build, "This table could not be filled", title)
+
     period = "in the period" if state.preset == "custom" else "from the period's start on"
     return [
         None if ctx.settings.alerts else _how_to_configure(),
-        table("alerts.firing", rows(firing), title="Firing", page_size=20,
-              note="Firing since: when the condition had held for the rule's `for`; evaluated: its latest evaluation."),
+        section("alerts.firing", firing, "Firing", "No alert is firing.", page_size=20,
+                note="Firing since: when the condition had held for the rule's `for`; evaluated: its latest "
+                     "evaluation."),
         guarded(lambda: _links(ctx, state)),
-        table("alerts.pending", rows(pending), title="Pending", page_size=10,
-              note="The condition holds, not yet for the rule's `for`."),
-        table("alerts.history", rows(history), title="Resolved", page_size=15,
-              note=f"Each instance's latest cycle that fired {period}: from firing to resolved."),
-        table("alerts.silences", rows(silences), title="Silences", page_size=10, styles=STATE_STYLES,
-              note="Muted instances keep their state; messages are held back while a silence is active "
-                   "(seamline alerts silence --rule NAME --match KEY=VALUE --for 2h --comment TEXT)."),
-        table("alerts.deliveries", rows(deliveries), title="Deliveries", page_size=15, styles=STATE_STYLES,
-              note=f"Each message to a receiver whose evaluation time is {period} (the latest {board.LIMIT}); "
-                   "a failed attempt is retried with backoff until the receiver's max_attempts."),
+        section("alerts.pending", pending, "Pending", "No alert is pending.", page_size=10,
+                note="The condition holds, not yet for the rule's `for`."),
+        section("alerts.history", history, "Resolved", f"No alert resolved {period}.", page_size=15,
+                note=f"Each instance's latest cycle that fired {period}: from firing to resolved."),
+        section("alerts.silences", silences, "Silences",
+                "No silences (seamline alerts silence --rule NAME --match KEY=VALUE --for 2h --comment TEXT).",
+                page_size=10, styles=STATE_STYLES,
+                note="Muted instances keep their state; messages are held back while a silence is active "
+                     "(seamline alerts silence --rule NAME --match KEY=VALUE --for 2h --comment TEXT)."),
+        section("alerts.deliveries", deliveries, "Deliveries", f"No message was sent {period}.", page_size=15,
+                styles=STATE_STYLES,
+                note=f"Each message to a receiver whose evaluation time is {period} (the latest {board.LIMIT}); "
+                     "a failed attempt is retried with backoff until the receiver's max_attempts."),
     ]
 
 

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from conftest import ServerThread, build_data_dir, close_engines
+from conftest import SCREENSHOTS, ServerThread, build_data_dir, close_engines
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from test_alerts import Hook, ts  # noqa: E402
@@ -98,7 +98,7 @@ def browser():
 
 @pytest.fixture()
 def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     pg = context.new_page()
     pg.console_errors = []
     pg.on("console", lambda m: pg.console_errors.append(m.text[:500]) if m.type == "error" else None)
@@ -150,6 +150,7 @@ def test_alerts_page_and_header_count(server, page):
     assert "2026-10-07 18:00:00" in firing  # fired at the evaluation of 18:00 UTC
     resolved = card_text(page, "alerts.history")
     assert "continuity-low" in resolved and "2026-10-10 00:00:00" in resolved and "2026-11-10 00:00:00" in resolved
+    assert page.inner_text("#alerts-pending-empty") == "No alert is pending."
     silences = card_text(page, "alerts.silences")
     assert SILENCE_COMMENT in silences and "active" in silences and "source=crm" in silences
     cells = page.evaluate("(s) => [...document.querySelectorAll(s + ' tr')].map(tr => "
@@ -163,6 +164,13 @@ def test_alerts_page_and_header_count(server, page):
     path, _, query = page.get_attribute("#alert-views a", "href").partition("?")
     assert path == "/freshness" and parse_qs(query) == {
         "period": ["custom"], "from": ["2026-10-05"], "to": ["2026-10-08"], "source": ["crm"]}, query
+    # each table's CSV download
+    with page.expect_download() as download:
+        page.click(sel("csv", "alerts.deliveries"))
+    csv = Path(download.value.path()).read_text("utf-8")
+    assert csv.startswith("at,receiver,rules,kind,outcome,attempts,error,sent_at,channel") and ",dead," in csv
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "alerts.png"), full_page=True)
     assert_clean(page)
 
     # times in the chosen zone (Berlin is UTC+2 in October)
@@ -182,6 +190,8 @@ def test_freshness_chart_shades_the_firing_period(server, page):
     assert shape["x0"].startswith("2026-10-07T18:00") or shape["x0"].startswith("2026-10-07 18:00"), shape
     assert shape["x1"].startswith("2026-10-08T06:00") or shape["x1"].startswith("2026-10-08 06:00"), shape
     assert page.locator(sel("graph", "freshness.series") + " .shapelayer path").count() >= 1
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "freshness-alert.png"))
     assert_clean(page)
     # a source without alerts shows none
     page.goto(server.url + "/freshness?period=custom&from=2026-10-01&to=2026-10-14&source=web")

@@ -210,6 +210,7 @@ def delivery_frame(rows: Iterable[Mapping[str, Any]], insts: Iterable[Mapping[st
         out.append({"at": n["at"], "receiver": n["receiver"], "rules": ", ".join(rules), "kind": ", ".join(kinds),
                     "outcome": outcome, "attempts": n["attempts"], "error": (n.get("last_error") or "")[:300],
                     "sent_at": n.get("sent_at"), "channel": n["kind"]})
+    out.sort(key=lambda r: r["at"], reverse=True)  # latest evaluation first (stable: then latest recorded)
     return _frame(out, DELIVERY_COLUMNS)
 
 
