@@ -118,9 +118,9 @@ def render(ctx, state, known):
         rule_picker,
         groups,
         html.Div(className="grid2", children=[
-            graph("overview.incidents", lambda: views.stacked_bars(queries.incidents_daily(ctx, state), "day", "rule",
-                                                                   "incidents", "Incidents per day by rule",
-                                                                   days=(state.date_from, state.date_to)),
+            graph("overview.incidents", lambda: views.incidents_figure(
+                queries.incidents_daily(ctx, state), queries.incidents_daily(ctx, state.previous()) if state.compare
+                else None, "Incidents per day by rule", state.date_from, state.date_to),
                   "Incidents over time", name="incidents.daily"),
             graph("incidents.by_channel", lambda: views.stacked_bars(queries.incidents_by_channel(ctx, state),
                                                                      "channel", "rule", "incidents",

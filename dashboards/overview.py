@@ -15,6 +15,12 @@ SOURCE_STYLES = {'{status} = "failed"': {"backgroundColor": "#ffe3e3", "fontWeig
                  '{status} = "invalid"': {"backgroundColor": "#ffe3e3", "fontWeight": "600"}}
 
 
+def incidents_per_day(ctx, state, title):
+    """Incidents per day and rule; with compare, the previous period's daily total overlaid."""
+    prev = queries.incidents_daily(ctx, state.previous()) if state.compare else None
+    return views.incidents_figure(queries.incidents_daily(ctx, state), prev, title, state.date_from, state.date_to)
+
+
 def _tile(row, kpi, daily, search="", definition=""):
     sig = ""
     if row["change"] is not None and not views.is_missing(row["change"]):
@@ -88,9 +94,7 @@ def render(ctx, state, known):
         html.Div(className="grid2", children=[
             graph("retention.curves", lambda: _retention(ctx, state), "Retention: seamless vs frictioned customers",
                   note="Kaplan–Meier from the 30-day landmark, all cohorts; shaded: 95 % intervals."),
-            graph("overview.incidents", lambda: views.stacked_bars(queries.incidents_daily(ctx, state), "day", "rule",
-                                                                   "incidents", "Incidents per day",
-                                                                   days=(state.date_from, state.date_to)),
+            graph("overview.incidents", lambda: incidents_per_day(ctx, state, "Incidents per day"),
                   "Conflicting-message incidents"),
         ]),
         table("overview.kpis", lambda: views.table_records(views.kpi_display(queries.kpi_table(ctx, state))),

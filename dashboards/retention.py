@@ -15,10 +15,19 @@ def _summary(ctx, state):
     summary = queries.retention_summary(ctx, state)
     shown = summary.copy()
     for d in (30, 60, 90):
-        shown[f"survival_{d}"] = [f"{views.fmt_pct(s)} ({views.fmt_pct(lo)}–{views.fmt_pct(hi)})"
-                                  for s, lo, hi in zip(summary[f"survival_{d}"], summary[f"survival_{d}_low"],
-                                                       summary[f"survival_{d}_high"])]
+        shown[f"survival_{d}"] = [views.survival_text(r, d, interval=True) for r in summary.to_dict("records")]
     return views.table_records(shown[["segment", "customers", "churned", "survival_30", "survival_60", "survival_90"]])
+
+
+def _comparison(ctx, state):
+    """Compare: the cohort of the period's first events against the previous
+    period's; all cohorts have no previous period, so it says how to compare."""
+    if state.extra.get("cohort") != "period":
+        return html.Div(className="stat-line", children=(
+            "Comparison: all cohorts have no previous period; choose \"first event in the selected period\" "
+            "to compare this period's cohort with the previous period's."))
+    return table("retention.compare", lambda: views.table_records(queries.retention_compare(ctx, state)),
+                 title="Survival: this period's cohort vs the previous period's")
 
 
 def render(ctx, state, known):
@@ -42,6 +51,7 @@ def render(ctx, state, known):
         guarded(lambda: html.Div(className="stat-line", children="Log-rank test seamless vs frictioned: "
                                                                  + views.p_text(_logrank_p(ctx, state)))),
         table("retention.summary", lambda: _summary(ctx, state), title="Survival at 30 / 60 / 90 days (95 % interval)"),
+        guarded(lambda: _comparison(ctx, state), "The comparison could not be computed") if state.compare else None,
         table("retention.cohorts", lambda: views.table_records(queries.retention_cohorts(ctx, state)),
               title="Cohorts by first-event month"),
     ]

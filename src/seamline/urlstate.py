@@ -132,6 +132,9 @@ class State:
     tz: str = "UTC"
     show_ids: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
+    # what the URL asked for that could not be shown, for people ("from=2026-13-45
+    # is not a date: ..."); the view falls back to the defaults
+    notices: tuple[str, ...] = ()
 
     @property
     def span(self) -> timedelta:
@@ -245,6 +248,12 @@ def parse_state(params: Mapping[str, Any], known: Known, default_tz: str = "UTC"
     end_day = anchor_day(known, tz)
     preset = _one(params, "period")
     d_from, d_to = parse_date(_one(params, "from")), parse_date(_one(params, "to"))
+    notices = [f"{key}={clip_text(_one(params, key))} is not a date (YYYY-MM-DD)" for key, d in (("from", d_from), ("to", d_to))
+               if d is None and _one(params, key)]
+    if preset is not None and preset not in PRESETS and preset != "custom":
+        notices.append(f"period={clip_text(preset)} is not one of {', '.join(PRESETS)}, custom")
+    if _one(params, "tz") and valid_timezone(_one(params, "tz"), "") != _one(params, "tz"):
+        notices.append(f"tz={clip_text(_one(params, 'tz'))} is not a time zone: showing {tz}")
     if preset not in PRESETS and preset != "custom":
         preset = "custom" if (d_from or d_to) and preset is None else DEFAULT_PRESET
     if preset == "custom":
@@ -281,7 +290,14 @@ def parse_state(params: Mapping[str, Any], known: Known, default_tz: str = "UTC"
         tz=tz,
         show_ids=(_one(params, "ids") or "").lower() in _TRUE,
         extra=extra,
+        notices=tuple(notices) + ((f"showing {d_from:%Y-%m-%d} – {d_to:%Y-%m-%d}",) if notices and preset != "custom"
+                                  else ()),
     )
+
+
+def clip_text(value: str | None, n: int = 40) -> str:
+    value = value or ""
+    return value if len(value) <= n else value[:n - 1] + "…"
 
 
 def to_query(state: State, default_tz: str = "UTC") -> dict[str, str]:

@@ -37,7 +37,7 @@ __all__ = [
     # this module
     "table_records", "column_title", "is_rate_column", "RATE_SUFFIXES", "worst_pairs", "ALERT_COLUMNS", "SOURCE_COLUMNS", "alert_rows", "source_rows", "DECISIVE", "HEALTH", "HEALTH_COLUMNS", "job_health", "KPIS", "kpi_targets",
     "fmt_kpi", "fmt_change", "compare_kpi", "period_has_data", "NO_PREVIOUS", "on_target", "kpi_frame", "retention_fallback", "kpi_display",
-    "kpi_has_data",
+    "kpi_has_data", "survival_change", "daily_totals", "incidents_figure", "beyond_followup", "survival_text",
 ]
 
 
@@ -305,6 +305,63 @@ def kpi_display(frame: "pd.DataFrame", with_target: bool = True) -> "pd.DataFram
     if with_target:
         out["on target"] = ["yes" if v is True else ("no" if v is False else "–") for v in frame["on_target"]]
     return out
+
+
+def survival_change(now: "pd.DataFrame", before: "pd.DataFrame", days: Iterable[int] = (30, 60, 90)) -> "pd.DataFrame":
+    """Survival per segment this period and the previous one (cohorts of
+    first events in each), with the change in points; a segment with no
+    customers before has no baseline and says so."""
+    import pandas as pd
+
+    prev = {r["segment"]: r for r in before.to_dict("records")} if before is not None and len(before) else {}
+    rows = []
+    for r in now.to_dict("records"):
+        b = prev.get(r["segment"])
+        base = b is not None and (b.get("customers") or 0) > 0
+        for d in days:
+            cur, old = r.get(f"survival_{d}"), (b or {}).get(f"survival_{d}") if base else None
+            # past the longest follow-up the survival is carried: not a change at that horizon
+            carried = beyond_followup(r, d) or (base and beyond_followup(b, d))
+            rows.append({"segment": r["segment"], "at": f"{d} days", "this period": survival_text(r, d),
+                         "previous period": survival_text(b, d) if base else NO_PREVIOUS,
+                         "change": "–" if not base or carried else
+                         fmt_change("pct", None if is_missing(cur) or is_missing(old) else cur - old)})
+    return pd.DataFrame(rows, columns=["segment", "at", "this period", "previous period", "change"])
+
+
+def beyond_followup(row: Mapping[str, Any], day: int) -> bool:
+    f = row.get("followup_days")
+    return f is not None and not is_missing(f) and round(f) < day  # 59.6 days of follow-up reach 60
+
+
+def survival_text(row: Mapping[str, Any], day: int, interval: bool = False) -> str:
+    """Survival at ``day`` days; past the longest follow-up, the survival there and its horizon."""
+    value = fmt_pct(row.get(f"survival_{day}"))
+    if interval and not is_missing(row.get(f"survival_{day}_low")):
+        value += f" ({fmt_pct(row[f'survival_{day}_low'])}–{fmt_pct(row[f'survival_{day}_high'])})"
+    if beyond_followup(row, day):
+        value += f" at {row['followup_days']:.0f} days (longest follow-up)"
+    return value
+
+
+def daily_totals(df: "pd.DataFrame", x: str = "day", y: str = "incidents") -> "pd.DataFrame":
+    """A stacked chart's frame summed per ``x`` (the previous period's overlay)."""
+    if df is None or df.empty:
+        return df
+    return df.groupby(x, as_index=False)[y].sum()
+
+
+def incidents_figure(daily: "pd.DataFrame", previous: "pd.DataFrame | None", title: str, first: date,
+                     last: date) -> Any:
+    """Incidents per day and rule over the period's days; ``previous`` (the
+    previous period's, when comparing) overlaid as its daily total."""
+    from datetime import timedelta
+
+    fig = stacked_bars(daily, "day", "rule", "incidents", title, days=(first, last))
+    if previous is not None:
+        add_previous(fig, daily_totals(previous), "day", "incidents", timedelta(days=(last - first).days + 1),
+                     "all rules, previous period")
+    return fig
 
 
 def kpi_has_data(frame: "pd.DataFrame") -> bool:

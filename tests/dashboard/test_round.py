@@ -94,3 +94,21 @@ def test_incidents_are_grouped_biggest_first_and_a_group_opens_its_incidents(srv
     page.wait_for_url("**period=90d**")
     page.wait_for_function("() => document.querySelectorAll('#incident-groups tr').length > 3")
     assert_clean(page)
+
+
+def test_compare_overlays_the_previous_period_and_compares_cohorts(srv, page):
+    open_page(page, srv.url + "/incidents?period=30d")
+    names = page.evaluate("(sel) => document.querySelector(sel).data.map(t => t.name)", graph_sel("incidents.daily"))
+    assert "all rules, previous period" not in names
+    page.check("#ctl-compare input[type=checkbox]")
+    page.wait_for_url("**compare=1**")
+    page.wait_for_function("(sel) => { const g = document.querySelector(sel); "
+                           "return g && g.data && g.data.some(t => t.name === 'all rules, previous period') }",
+                           arg=graph_sel("incidents.daily"))
+    open_page(page, srv.url + "/retention?compare=1")
+    assert "all cohorts have no previous period" in page.inner_text(".page-body")
+    open_page(page, srv.url + "/retention?compare=1&cohort=period&period=90d")
+    card = page.locator(".card", has=page.locator("h3", has_text="this period's cohort vs the previous period's"))
+    text = card.inner_text()
+    assert "previous period" in text and "change" in text and ("pp" in text or "no data for the previous" in text)
+    assert_clean(page)

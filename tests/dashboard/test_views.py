@@ -335,3 +335,40 @@ def test_daily_bars_cover_the_chosen_period_with_day_ticks_and_ci_bars_say_their
     one = pd.DataFrame({"source": ["crm"], "slo_met_rate": [0.9612], "low": [0.95], "high": [0.97]})
     bars = views.ci_bars(one, "source", "slo_met_rate", "low", "high", pct=True, horizontal=True)
     assert list(bars.data[0].text) == ["96.1 %"]
+
+
+def test_survival_past_the_longest_follow_up_says_its_horizon_and_is_no_change():
+    import pandas as pd
+
+    from seamline import views
+
+    now = pd.DataFrame([{"segment": "seamless", "customers": 10, "followup_days": 59.6,
+                         "survival_30": 0.9, "survival_60": 0.774, "survival_90": 0.774}])
+    before = pd.DataFrame([{"segment": "seamless", "customers": 12, "followup_days": 120.0,
+                            "survival_30": 0.869, "survival_60": 0.768, "survival_90": 0.68}])
+    rows = views.survival_change(now, before).set_index("at")
+    assert rows.loc["30 days", "change"] == "+3.1 pp" and rows.loc["60 days", "change"] == "+0.6 pp"
+    assert rows.loc["90 days", "this period"] == "77.4 % at 60 days (longest follow-up)"
+    assert rows.loc["90 days", "change"] == "–"  # a carried survival is not a change at 90 days
+    empty = views.survival_change(now, before.assign(customers=0)).set_index("at")
+    assert set(empty["previous period"]) == {views.NO_PREVIOUS}
+
+
+def test_invalid_url_values_fall_back_with_a_notice():
+    s = parse_state({"from": "2026-13-45", "to": "zz", "tz": "Mars/Base"}, KNOWN)
+    assert (s.preset, s.tz) == ("30d", "UTC")
+    assert s.notices == ("from=2026-13-45 is not a date (YYYY-MM-DD)", "to=zz is not a date (YYYY-MM-DD)",
+                         "tz=Mars/Base is not a time zone: showing UTC",
+                         f"showing {s.date_from:%Y-%m-%d} – {s.date_to:%Y-%m-%d}")
+    assert parse_state({"period": "7d", "tz": "Europe/Berlin"}, KNOWN).notices == ()
+
+
+def test_a_periods_days_are_the_time_zones_days():
+    s = parse_state({"period": "custom", "from": "2026-10-01", "to": "2026-10-07", "tz": "Asia/Tokyo"}, KNOWN)
+    assert s.start == datetime(2026, 9, 30, 15, tzinfo=timezone.utc)  # midnight in Tokyo
+    assert s.end == datetime(2026, 10, 7, 15, tzinfo=timezone.utc)
+    assert (s.date_from.isoformat(), s.date_to.isoformat()) == ("2026-10-01", "2026-10-07")
+    assert s.prev_start == datetime(2026, 9, 23, 15, tzinfo=timezone.utc) and s.params()["tz"] == "Asia/Tokyo"
+    # the presets count back from the zone's day of the end of data (23:59:41 UTC is the next day in Tokyo)
+    p = parse_state({"period": "7d", "tz": "Asia/Tokyo"}, KNOWN)
+    assert p.date_to.isoformat() == "2026-10-31"

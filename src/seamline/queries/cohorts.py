@@ -87,10 +87,19 @@ def retention_summary(ctx: Ctx, state: State) -> "pd.DataFrame":
             lo, hi = entry[f"survival_{day}_ci"] or (None, None)
             row[f"survival_{day}"], row[f"survival_{day}_low"], row[f"survival_{day}_high"] = (
                 entry[f"survival_{day}"], lo, hi)
+        row["followup_days"] = entry.get("followup_days")  # the longest follow-up: later survival is carried
         row["logrank_p"] = r["logrank_p"]
         rows.append(row)
     df = pd.DataFrame(rows)
     return df if df["customers"].sum() > 0 else df.iloc[0:0]
+
+
+@dataset("retention.compare")
+def retention_compare(ctx: Ctx, state: State) -> "pd.DataFrame":
+    """Survival of the period's cohort vs the previous period's, per segment and day."""
+    from seamline import views
+
+    return views.survival_change(retention_summary(ctx, state), retention_summary(ctx, state.previous()))
 
 
 @dataset("retention.cohorts")
