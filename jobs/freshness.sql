@@ -1,9 +1,7 @@
 -- Freshness: lag = ingested_at - occurred_at in seconds; negative lags count
--- as 0 and are reported as skewed.  Scope: hours in {scope:Identifier}
--- (column `key`, the hour); a full run ({full:UInt8} = 1) runs this once per
--- part {part:UInt8} of {parts:UInt8}, each taking its share of the months of
--- events (their partitions), so that the groups' sorted lags of only those
--- months are in memory at once.
+-- as 0 and are reported as skewed.  {events:Identifier} holds the events of
+-- the run's hours (the runner cuts it: seamline.scopes.HourCut), and
+-- freshness_hourly read below holds the run's new rows of those hours.
 INSERT INTO freshness_hourly
 SELECT hour, source, channel, n, skewed, lag_sum, lag_max,
        -- quantileExactInclusive (linear interpolation at (n - 1) * level) read
@@ -25,13 +23,7 @@ FROM
                lag_ms / 1000 AS lag,
                greatest(lag_ms, 0) AS lag0_ms,
                lag0_ms / 1000 AS lag0
-        FROM events
-        WHERE ({full:UInt8} = 0 AND toDateTime(toStartOfHour(occurred_at), 'UTC') IN (SELECT key FROM {scope:Identifier}))
-           OR ({full:UInt8} = 1 AND toYYYYMM(occurred_at) IN
-               (SELECT arrayJoin(arrayFilter((m, i) -> intDiv((i - 1) * {parts:UInt8}, length(ms)) = {part:UInt8},
-                                             ms, arrayEnumerate(ms)))
-                  FROM (SELECT arraySort(groupUniqArray(toUInt32(partition_id))) AS ms FROM system.parts
-                        WHERE database = currentDatabase() AND table = 'events' AND active)))
+        FROM {events:Identifier}
     )
     GROUP BY hour, source, channel
 );
@@ -48,11 +40,5 @@ FROM
     SELECT hour, source, sum(events) AS n, sum(skewed) AS skewed, max(lag_max) AS lag_max,
            arraySort(arrayFlatten(groupArray(lags))) AS s
     FROM freshness_hourly
-    WHERE ({full:UInt8} = 0 AND hour IN (SELECT key FROM {scope:Identifier}))
-       OR ({full:UInt8} = 1 AND toYYYYMM(hour) IN
-           (SELECT arrayJoin(arrayFilter((m, i) -> intDiv((i - 1) * {parts:UInt8}, length(ms)) = {part:UInt8},
-                                         ms, arrayEnumerate(ms)))
-              FROM (SELECT arraySort(groupUniqArray(toUInt32(partition_id))) AS ms FROM system.parts
-                    WHERE database = currentDatabase() AND table = 'events' AND active)))
     GROUP BY hour, source
 );

@@ -1,9 +1,8 @@
--- Freshness per day, merged from the hourly rows, for the days the scope
--- ({scope:Identifier}) touches, or every day when {full:UInt8} = 1.  A day's
--- hours are the run's new hourly rows (freshness_hourly as freshness.sql just
--- wrote it: the run's copy) and, in an increment, the day's other hours as
--- readers see them ({published_freshness_hourly:Identifier}).  The runner
--- replaces the touched days' rows.
+-- Freshness per day, merged from the hourly rows, for the days the run's
+-- hours touch.  A day's hours are the run's new hourly rows (freshness_hourly
+-- as freshness.sql just wrote it: the run's copy) and the day's other hours
+-- as readers see them ({published_freshness_hourly:Identifier}, cut by the
+-- runner to those hours).  The runner replaces the touched days' rows.
 -- Per source x channel x day:
 INSERT INTO freshness_daily
 SELECT toDate(hour) AS day, source, channel, sum(events), sum(skewed),
@@ -13,8 +12,6 @@ FROM
     SELECT hour, source, channel, events, skewed, sketch FROM freshness_hourly
     UNION ALL
     SELECT hour, source, channel, events, skewed, sketch FROM {published_freshness_hourly:Identifier}
-    WHERE {full:UInt8} = 0 AND toDate(hour) IN (SELECT DISTINCT toDate(key) FROM {scope:Identifier})
-      AND hour NOT IN (SELECT key FROM {scope:Identifier})
 )
 GROUP BY day, source, channel;
 

@@ -205,9 +205,8 @@ def test_a_full_freshness_run_in_parts_of_the_months_equals_one_pass(tmp_path, w
     assert wh.scalar("SELECT sum(events) FROM freshness_source_hourly") == wh.scalar("SELECT count() FROM events")
     for t in tables:
         wh.command("TRUNCATE TABLE {t:Identifier}", {"t": t})
-    wh.command("CREATE TABLE _scope_none (key DateTime('UTC')) ENGINE = Memory")
-    params = {"full": 1, "scope": "_scope_none", "part": 0, "parts": 1,  # every month at once
-              "published_freshness_hourly": "freshness_hourly"}
+    wh.command("CREATE TABLE _no_other_hours AS freshness_hourly")
+    params = {"events": "events", "published_freshness_hourly": "_no_other_hours"}  # every month at once
     wh.run_script(sql_text("seamline.jobs", "freshness"), params)
     wh.run_script(sql_text("seamline.jobs", "freshness_daily"), params)
     assert {t: v for t, v in snapshot(wh).items() if t in tables} == in_parts
@@ -468,14 +467,14 @@ def test_dependencies_follow_from_inputs_and_outputs():
     assert [j.name for j in plan(["retention"])] == ["identity", "timeline", "continuity", "silence", "retention"]
 
 
-def test_customer_jobs_sql_says_nothing_about_full_or_incremental_runs(settings):
-    # the runner cuts their reads to the run's customers (seamline.scopes.CustomerCut)
+def test_customer_and_hour_jobs_sql_says_nothing_about_full_or_incremental_runs(settings):
+    # the runner cuts their reads to the run's customers or hours (seamline.scopes.CustomerCut, HourCut)
     from seamline.runner import cut_kind
 
-    cut = [j for j in registry().values() if cut_kind(j)]
-    assert {j.name for j in cut} == {"continuity", "silence", "effort", "retention", "incidents"}
+    cut = [j for j in registry().values() if cut_kind(j) or j.scope == "hour"]
+    assert {j.name for j in cut} == {"continuity", "silence", "effort", "retention", "incidents", "freshness"}
     for job in cut:
-        for name, _ in job.sql_statements(settings, full=False) + job.sql_statements(settings, full=True):
+        for name, _ in job.sql_statements(settings):
             text = sql_text("seamline.jobs", name)
             for word in ("{full:", "{lo:", "{hi:", "{scope:", "PREWHERE"):
                 assert word not in text, (name, word)

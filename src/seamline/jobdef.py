@@ -22,10 +22,12 @@ tables as readers see them are ``{published_<table>:Identifier}``.
 A customer job's SQL reads each of its ``inputs`` as ``{<input>:Identifier}``
 and its outputs by name, and the runner cuts both to the run's customers
 (``seamline.scopes.CustomerCut``): the scope's customers in an increment, a
-full run's range of keys (``split_by``), or everything.  Its SQL says nothing
-about full or incremental runs.  The event log (timeline) and hour jobs
-(freshness) still read their scope and ranges themselves: ``{full:UInt8}``,
-``{scope:Identifier}`` and ``[{lo:String}, {hi:String})``.
+full run's range of keys (``split_by``), or everything.  An hour job's SQL
+reads ``{events:Identifier}`` cut to the run's hours, the same way
+(``seamline.scopes.HourCut``).  Their SQL says nothing about full or
+incremental runs.  The event log (timeline) still reads its scope and ranges
+itself: ``{full:UInt8}``, ``{scope:Identifier}`` and ``[{lo:String},
+{hi:String})``.
 """
 
 from __future__ import annotations
@@ -49,14 +51,13 @@ class Job:
     outputs: tuple[str, ...]           # tables the job owns (rows keyed by its scope)
     inputs: tuple[str, ...] = ("events", "identity_map")  # tables its SQL reads (besides its outputs)
     statements: Callable[["Settings"], list[Statement]] | None = None
-    # what a full run runs instead of ``statements`` (e.g. the same work in parts)
-    full_statements: Callable[["Settings"], list[Statement]] | None = None
-    # (table, first column of its primary key): a full run cuts the keys into
-    # ranges of about equal size and runs each statement file that reads a
-    # range once per range (a customer job's files reading an input, cut to
-    # the range by the runner; another job's files reading [{lo:String},
-    # {hi:String}), hi '' unbounded), so a join or aggregation holds one
-    # range's keys at a time.
+    # A full run in passes, so a join or aggregation holds one pass's keys at
+    # a time; each statement file that reads an input (cut to the pass by the
+    # runner) runs once per pass:
+    # - a customer job or the event log: (table, first column of its primary
+    #   key), cut into ranges of about equal size (the event log's files read
+    #   [{lo:String}, {hi:String}), hi '' unbounded);
+    # - an hour job: (table, time column), a pass per share of its months.
     split_by: tuple[str, str] | None = None
     run: Callable[..., int] | None = None  # global jobs: (wh, settings, full, batches table, since) -> rows
     # Tables the job also writes, not keyed by the scope's column: each is
@@ -90,9 +91,8 @@ class Job:
 
         return dependencies(self, JOBS)
 
-    def sql_statements(self, settings: "Settings", full: bool = False) -> list[Statement]:
-        make = self.full_statements if full and self.full_statements else self.statements
-        return make(settings) if make else []
+    def sql_statements(self, settings: "Settings") -> list[Statement]:
+        return self.statements(settings) if self.statements else []
 
     def cron(self, settings: "Settings") -> str:
         return settings.schedules.get(self.name, self.schedule)

@@ -23,7 +23,7 @@ from seamline import faults, publish
 from seamline.config import Settings
 from seamline.jobdef import Job
 from seamline.metadata import Metadata
-from seamline.scopes import (CustomerCut, ScopeCache, Window, drop_orphans, prepare_batches, prepare_rekeyed,
+from seamline.scopes import (CustomerCut, HourCut, ScopeCache, Window, drop_orphans, prepare_batches, prepare_rekeyed,
                              prepare_scope, processed_any)
 from seamline.warehouse import Warehouse, quote_ident, sql_text
 
@@ -236,7 +236,11 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                         "since": since} | {f"published_{t}": t for t in tables}
                 whole = [("", "")]  # one pass: an increment (its scope), or a file without a range
                 ranges = key_ranges(wh, *job.split_by, FULL_RUN_PARTS) if full_mode and job.split_by else whole
-                if cut_kind(job):
+                if job.scope == "hour":
+                    cut = HourCut(wh, job, full_mode, scope_t, copies)
+                    ranges = cut.ranges
+                    base |= cut.inputs | cut.published
+                elif cut_kind(job):
                     timeline = lambda: scopes.slice(cache_key, scope_t)  # noqa: E731
                     if job.window and not full_mode:
                         history = scopes.slice(cache_key, scope_t)
@@ -245,16 +249,17 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                         timeline = lambda: window.timeline(history)  # noqa: E731
                     cut = CustomerCut(wh, job, full_mode, ranges != whole, scope_t, timeline, copies)
                     base |= cut.inputs
-                else:  # the event log and hour jobs read their scope / key range themselves
+                else:  # the event log reads its scope / key range itself
                     base["full"] = int(full_mode)
-                for name, params in job.sql_statements(settings, full_mode):
+                for name, params in job.sql_statements(settings):
                     text = sql_text("seamline.jobs", name)
                     if cut:
-                        text, per_range = _retarget(text, copies, cut.reads), cut.reads_cut(text)
+                        per_range = cut.reads_cut(text)
+                        text = _retarget(text, copies, cut.reads_for(per_range))
                     else:
                         text, per_range = _retarget(text, copies), "{lo:String}" in text
                     for lo, hi in ranges if per_range else whole:
-                        if cut and ranges != whole:
+                        if cut and (lo, hi) != ("", ""):
                             cut.set_range(lo, hi)
                         wh.run_script(text, base | params | {"lo": lo, "hi": hi})
                         _maybe_crash(crash_after, "statement")

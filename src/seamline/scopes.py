@@ -212,6 +212,7 @@ class CustomerCut:
                  timeline_slice: Callable[[], str], copies: dict[str, str]):
         self.wh, self.views, self.job = wh, [], job.name
         self.range_t = f"_range_{job.name}"
+        self.whole = {t: copies.get(t, t) for t in job.outputs + job.extra_outputs}
         if full_mode and split:
             wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": self.range_t})
             wh.command(f"CREATE TABLE {quote_ident(self.range_t)} (lo String, hi String) ENGINE = Memory")
@@ -242,9 +243,17 @@ class CustomerCut:
         self.views.append(view)
         return view
 
+    published: dict[str, str] = {}
+
     def reads_cut(self, text: str) -> bool:
         """Whether a statement file reads an input (so runs once per range)."""
         return any("{" + t + ":Identifier}" in text for t in self.inputs)
+
+    def reads_for(self, per_range: bool) -> dict[str, str]:
+        """What a statement file's reads of the outputs read: cut to the
+        range for a file run once per range, else the whole copies (a file
+        run once, after the ranges, sees every range's rows)."""
+        return self.reads if per_range else self.whole
 
     def set_range(self, lo: str, hi: str) -> None:
         self.wh.command("TRUNCATE TABLE {t:Identifier}", {"t": self.range_t})
@@ -255,6 +264,58 @@ class CustomerCut:
         for view in self.views:
             self.wh.command("DROP VIEW IF EXISTS {v:Identifier}", {"v": view})
         self.wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": self.range_t})
+
+
+class HourCut(CustomerCut):
+    """What an hour job's SQL reads, already cut to the run's hours: its
+    input ``events`` is ``{events:Identifier}``, and its outputs (keyed by
+    ``hour``) read back in its SQL are read from the run's copies, cut the
+    same way:
+    - an increment: a view of the events whose hour is in the scope; the
+      outputs' stages hold only the scope's hours already;
+    - a full run: ``MONTH_PARTS`` passes, each over its share of the
+      months of events (their partitions, so a pass reads only its parts),
+      so that the groups' sorted lags of only those months are in memory at
+      once; the range [lo, hi) of months is in a one-row table that
+      ``set_range`` replaces before each pass.
+    ``{published_<output>:Identifier}`` is what readers see of the run's
+    days outside its hours (the rest of a day a daily rollup merges; none in
+    a full run, whose hours are every hour).  ``ranges`` are the passes of
+    the run (one for an increment, none for a full run without events)."""
+
+    MONTH_PARTS = 6
+
+    def __init__(self, wh: Warehouse, job: Job, full_mode: bool, scope_t: str, copies: dict[str, str]):
+        self.wh, self.views, self.job = wh, [], job.name
+        self.range_t = f"_range_{job.name}"
+        self.whole = {t: copies.get(t, t) for t in job.outputs + job.extra_outputs}
+        table, column = job.split_by or ("events", "occurred_at")
+        if full_mode:
+            months = [str(m) for (m,) in wh.rows(
+                "SELECT DISTINCT toUInt32(partition_id) AS m FROM system.parts WHERE database = currentDatabase() "
+                "AND table = {t:String} AND active ORDER BY m", {"t": table})]
+            n = min(self.MONTH_PARTS, len(months))
+            firsts = [months[len(months) * i // n] for i in range(n)]
+            self.ranges = list(zip(firsts, firsts[1:] + [""]))
+            wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": self.range_t})
+            wh.command(f"CREATE TABLE {quote_ident(self.range_t)} (lo String, hi String) ENGINE = Memory")
+            r = quote_ident(self.range_t)
+
+            def cond(col: str) -> str:
+                month = f"toYYYYMM({quote_ident(col)})"
+                return (f"{month} >= toUInt32((SELECT lo FROM {r})) "
+                        f"AND ((SELECT hi FROM {r}) = '' OR {month} < toUInt32OrZero((SELECT hi FROM {r})))")
+            self.inputs = {t: self._view(t, cond(column)) for t in job.inputs}
+            self.reads = dict(self.whole) | {t: self._view(copies.get(t, t), cond("hour")) for t in job.outputs}
+            rest = "0"
+        else:
+            self.ranges = [("", "")]
+            scope = quote_ident(scope_t)
+            hour = f"toDateTime(toStartOfHour({quote_ident(column)}), 'UTC') IN (SELECT key FROM {scope})"
+            self.inputs = {t: self._view(t, hour) for t in job.inputs}
+            self.reads = dict(self.whole)
+            rest = f"toDate(hour) IN (SELECT DISTINCT toDate(key) FROM {scope}) AND hour NOT IN (SELECT key FROM {scope})"
+        self.published = {f"published_{t}": self._view(t, rest) for t in job.outputs}
 
 
 class Window:
