@@ -47,14 +47,19 @@ def _tile(row, kpi, daily, search="", definition=""):
     ]))
 
 
-def _tiles(ctx, state):
-    kpis = queries.kpi_table(ctx, state)
-    daily = queries.daily_kpis(ctx, state)
-    rows = kpis.set_index("kpi")
+def _kpi_rows(ctx, state):
+    """The tiles' and the comparison table's rows: when the period's own cohort
+    has no customer past its landmark yet, retention over all cohorts."""
+    rows = queries.kpi_table(ctx, state).set_index("kpi")
     if views.is_missing(rows.loc["retention_90", "value"]):
-        # the period's own cohort has no customer past its landmark yet: show all cohorts
         rows = views.retention_fallback(rows, queries.retention(ctx, state),
                                         views.kpi_targets(ctx.settings).get("retention_90"))
+    return rows
+
+
+def _tiles(ctx, state):
+    daily = queries.daily_kpis(ctx, state)
+    rows = _kpi_rows(ctx, state)
     search = queries.to_search(state, ctx.settings.display_timezone)
     return html.Div(className="tiles", children=[_tile(rows.loc[k.name], k, daily, search, k.describe(ctx.settings))
                                                  for k in views.KPIS])
@@ -97,7 +102,7 @@ def render(ctx, state, known):
             graph("overview.incidents", lambda: incidents_per_day(ctx, state, "Incidents per day"),
                   "Conflicting-message incidents"),
         ]),
-        table("overview.kpis", lambda: views.table_records(views.kpi_display(queries.kpi_table(ctx, state))),
+        table("overview.kpis", lambda: views.table_records(views.kpi_display(_kpi_rows(ctx, state).reset_index())),
               title="This period vs the previous period"),
         table("overview.jobs", lambda: _jobs(ctx, state), title="Job health", styles=HEALTH_STYLES,
               note="Health is the latest run that finished: failed (red), interrupted (amber: the next run redoes "

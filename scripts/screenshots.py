@@ -71,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
                 page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
                 page.wait_for_load_state("networkidle")
                 if name == "incidents":
+                    # the biggest group (the burst), then its first incident: the customer's timeline
+                    page.locator("#incident-groups input[type=radio]").first.check()
+                    page.wait_for_url("**from=*", timeout=30_000)
+                    page.wait_for_function("() => document.querySelectorAll('#incident-groups tr').length <= 4",
+                                           timeout=30_000)
+                    page.wait_for_load_state("networkidle")
                     page.locator("#incident-table input[type=radio]").first.check()
                     page.wait_for_selector("#review-save", timeout=30_000)
                     page.wait_for_load_state("networkidle")

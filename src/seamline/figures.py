@@ -180,6 +180,8 @@ def stacked_bars(df: "pd.DataFrame", x: str, color: str, y: str, title: str = ""
                          tickformat="%b %d", dtick=86_400_000 * max(1, -(-span // 14)))
     for i, (key, part) in enumerate(df.groupby(color, sort=True)):
         kw = dict(y=list(part[x]), x=list(part[y]), orientation="h") if horizontal else dict(x=list(part[x]), y=list(part[y]))
+        if days is not None and not horizontal:
+            kw["width"] = 0.8 * 86_400_000  # a day's bar is most of a day wide (one bar alone was 1 ms, invisible)
         # customdata carries the series a clicked bar belongs to (drill-down: seamline.drill)
         fig.add_trace(go.Bar(name=str(key), marker_color=PALETTE[i % len(PALETTE)], customdata=[str(key)] * len(part),
                              **kw))

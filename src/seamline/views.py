@@ -76,6 +76,8 @@ def table_records(df: "pd.DataFrame", tz: str = "UTC", show_ids: bool = False,
                 v = "yes" if v else "no"
             elif str(k).endswith("_s") and isinstance(v, (int, float)) and not isinstance(v, bool):
                 v = fmt_duration(v)  # one duration format: 59700.129 reads as 16.6 h
+            elif (k == "ratio" or str(k).endswith("_ratio")) and isinstance(v, float) and not math.isnan(v):
+                v = f"×{v:.1f}"  # a factor, as the regression picker and the CLI say it (p95 ×4.1)
             elif is_rate_column(str(k)) and isinstance(v, float) and not math.isnan(v):
                 v = fmt_pct(v)  # the percentages the tiles show, not 0.35
             elif isinstance(v, (datetime,)) or type(v).__name__ == "Timestamp":
@@ -291,7 +293,8 @@ def retention_fallback(rows: "pd.DataFrame", retention: Mapping[str, Any] | None
     rows.loc["retention_90", "value"] = value
     rows.loc["retention_90", "value_text"] = fmt_kpi("pct", value) + " (all cohorts)"
     rows.loc["retention_90", "on_target"] = on_target(kpi, value, target)
-    rows.loc["retention_90", "change_text"] = "–"
+    # says why it is not the period's: its cohort has no customer past the landmark yet
+    rows.loc["retention_90", "change_text"] = "the period's own cohort is not past its landmark yet"
     return rows
 
 

@@ -276,6 +276,7 @@ def test_sparkline_and_retention_fallback():
     out = views.retention_fallback(rows, retention, 0.9)
     assert out.loc["retention_90", "value"] == pytest.approx(0.6)
     assert out.loc["retention_90", "value_text"].endswith("(all cohorts)")
+    assert out.loc["retention_90", "change_text"] == "the period's own cohort is not past its landmark yet"
     empty = {"segments": {"seamless": {"customers": 0, "survival_90": None},
                           "frictioned": {"customers": 0, "survival_90": None}}}
     assert views.is_missing(views.retention_fallback(rows, empty, 0.9).loc["retention_90", "value"])
@@ -319,7 +320,7 @@ def test_tables_show_durations_percentages_and_words():
                                               "recovered": True, "transitions": 618, "ratio": 4.0912}]))
     assert rows == [{"source": "crm", "lag_s": "16.6 h", "after_p95_s": "9.8 min", "rate": "35.0 %",
                      "rate_low": "30.0 %", "survival_90_high": "91.2 %", "recovered": "yes", "transitions": 618,
-                     "ratio": 4.091}]
+                     "ratio": "×4.1"}]
     assert views.column_title("after_p95_s") == "after p95" and views.column_title("at_risk") == "at risk"
 
 
@@ -332,6 +333,7 @@ def test_daily_bars_cover_the_chosen_period_with_day_ticks_and_ci_bars_say_their
     assert fig.layout.xaxis.type == "date" and fig.layout.xaxis.dtick == 86_400_000
     assert [str(v)[:13] for v in fig.layout.xaxis.range] == ["2026-09-19 12", "2026-09-30 12"]
     assert list(fig.data[0].customdata) == ["a", "a"]
+    assert fig.data[0].width == 0.8 * 86_400_000  # a lone day is a visible bar, not 1 ms wide
     one = pd.DataFrame({"source": ["crm"], "slo_met_rate": [0.9612], "low": [0.95], "high": [0.97]})
     bars = views.ci_bars(one, "source", "slo_met_rate", "low", "high", pct=True, horizontal=True)
     assert list(bars.data[0].text) == ["96.1 %"]
