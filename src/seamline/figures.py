@@ -314,15 +314,23 @@ def ci_bars(df: "pd.DataFrame", x: str, y: str, low: str, high: str, title: str 
     if horizontal:
         # every bar says its value: a single bar alone is otherwise a shape without a number
         fig.add_trace(go.Bar(y=list(df[x]), x=list(vals), orientation="h", error_x=err, marker_color=COLORS["main"], name=y,
-                             text=[_bar_label(v, pct) for v in vals], textposition="inside", insidetextanchor="end"))
+                             text=[_bar_label(v, pct) for v in vals], textposition=_label_positions(vals),
+                             insidetextanchor="end"))
         fig.update_xaxes(tickformat=".0%" if pct else None)
     else:
         fig.add_trace(go.Bar(x=list(df[x]), y=list(vals), error_y=err, marker_color=COLORS["main"], name=y,
-                             text=[_bar_label(v, pct) for v in vals], textposition="inside", insidetextanchor="end"))
+                             text=[_bar_label(v, pct) for v in vals], textposition=_label_positions(vals),
+                             insidetextanchor="end"))
         fig.update_yaxes(tickformat=".0%" if pct else None)
     if target is not None:
         (fig.add_vline if horizontal else fig.add_hline)(target, line=dict(color=COLORS["target"], dash="dash"))
     return fig
+
+
+def _label_positions(vals: "pd.Series") -> list[str]:
+    """Inside a bar long enough to hold its label, else beside it (a 0 % bar has no inside)."""
+    top = max([abs(v) for v in vals if not math.isnan(v)] or [0])
+    return ["inside" if top and abs(v) >= 0.15 * top else "outside" for v in vals.fillna(0)]
 
 
 def _bar_label(value: float, pct: bool) -> str:

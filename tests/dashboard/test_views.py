@@ -337,6 +337,11 @@ def test_daily_bars_cover_the_chosen_period_with_day_ticks_and_ci_bars_say_their
     one = pd.DataFrame({"source": ["crm"], "slo_met_rate": [0.9612], "low": [0.95], "high": [0.97]})
     bars = views.ci_bars(one, "source", "slo_met_rate", "low", "high", pct=True, horizontal=True)
     assert list(bars.data[0].text) == ["96.1 %"]
+    two = pd.DataFrame({"source": ["web", "survey"], "slo_met_rate": [1.0, 0.0], "low": [0.95, 0.0],
+                        "high": [1.0, 0.05]})
+    bars = views.ci_bars(two, "source", "slo_met_rate", "low", "high", pct=True, horizontal=True)
+    # a 0 % bar has no inside: its label goes beside it
+    assert list(bars.data[0].text) == ["100.0 %", "0.0 %"] and list(bars.data[0].textposition) == ["inside", "outside"]
 
 
 def test_survival_past_the_longest_follow_up_says_its_horizon_and_is_no_change():
