@@ -16,13 +16,12 @@ import logging
 import os
 import re
 import sys
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import dash
 from dash import ALL, Input, Output, State as DState, dcc, html, no_update
 
-from seamline import queries, urlstate, views
+from seamline import formatting, queries, urlstate, views
 from seamline.queries import Ctx
 from seamline.urlstate import Known, State
 
@@ -82,15 +81,18 @@ def control_bar(state: State, known: Known, filters: Iterable[str] = ()) -> html
     if state.tz not in tzs:
         tzs.append(state.tz)
     eod = known.end_of_data
+    eod_local = formatting.to_local(eod, state.tz) if eod else None  # the end of data's day is the zone's
+    prev = state.previous()
     return html.Div(className="controls", children=[
+        *[html.Div(n, className="url-notice", role="status") for n in state.notices],
         html.Div(className="control", children=[html.Label("Period", htmlFor="ctl-period"), dcc.Dropdown(
             id="ctl-period", clearable=False, searchable=False, value=state.preset,
             options=[{"label": "Last 7 days", "value": "7d"}, {"label": "Last 30 days", "value": "30d"},
                      {"label": "Last 90 days", "value": "90d"}, {"label": "Custom dates", "value": "custom"}])]),
-        html.Div(className="control", children=[html.Label("Dates (UTC days)"), dcc.DatePickerRange(
+        html.Div(className="control", children=[html.Label(f"Dates ({state.tz} days)"), dcc.DatePickerRange(
             id="ctl-dates", start_date=state.date_from.isoformat(), end_date=state.date_to.isoformat(),
             display_format="YYYY-MM-DD", updatemode="bothdates", minimum_nights=0,
-            max_date_allowed=(eod.date().isoformat() if eod else None))]),
+            max_date_allowed=(eod_local.date().isoformat() if eod_local else None))]),
         html.Div(className="control", children=[dcc.Checklist(
             id="ctl-compare", options=[{"label": " compare to previous period", "value": "1"}],
             value=["1"] if state.compare else [])]),
@@ -107,9 +109,8 @@ def control_bar(state: State, known: Known, filters: Iterable[str] = ()) -> html
             value=["1"] if state.show_ids else [])]),
         html.Div(className="period-note", children=(
             f"{state.date_from:%Y-%m-%d} – {state.date_to:%Y-%m-%d}"
-            + (f" vs {state.prev_start:%Y-%m-%d} – {state.prev_end - timedelta(days=1):%Y-%m-%d}"
-               if state.compare else "")
-            + (f" · end of data {eod:%Y-%m-%d %H:%M} UTC" if eod else ""))),
+            + (f" vs {prev.date_from:%Y-%m-%d} – {prev.date_to:%Y-%m-%d}" if state.compare else "")
+            + (f" · end of data {eod_local:%Y-%m-%d %H:%M} ({state.tz})" if eod_local else ""))),
     ])
 
 

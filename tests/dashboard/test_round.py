@@ -112,3 +112,21 @@ def test_compare_overlays_the_previous_period_and_compares_cohorts(srv, page):
     text = card.inner_text()
     assert "previous period" in text and "change" in text and ("pp" in text or "no data for the previous" in text)
     assert_clean(page)
+
+
+def test_the_control_bar_speaks_the_chosen_zone(srv, page):
+    open_page(page, srv.url + "/freshness?period=30d&tz=Asia/Tokyo")
+    bar = page.inner_text(".controls")
+    assert "Dates (Asia/Tokyo days)" in bar and "(Asia/Tokyo)" in bar and "UTC" not in bar
+    note = page.inner_text(".period-note")
+    # the sample's last event (2026-10-30 23:5x UTC) is already 2026-10-31 in Tokyo
+    assert re.search(r"end of data 2026-10-31 0\d:\d\d \(Asia/Tokyo\)", note), note
+
+
+def test_an_invalid_url_value_says_so_and_shows_the_defaults(srv, page):
+    open_page(page, srv.url + "/?period=custom&from=2026-13-45&to=2026-10-31&tz=Mars/Olympus")
+    notices = page.locator(".url-notice").all_inner_texts()
+    assert any("from=2026-13-45 is not a date" in n for n in notices), notices
+    assert any("tz=Mars/Olympus is not a time zone" in n for n in notices), notices
+    assert page.inner_text("#tile-continuity_rate .tile-value").strip()  # the view itself still works
+    assert_clean(page)
