@@ -16,6 +16,7 @@ inside the SELECT over the source table.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,12 +109,31 @@ class _Builder:
         return None
 
     def json_prop(self, bag: str | None, key: str) -> str | None:
-        """A property of a JSON object text: strings unquoted, other values as their JSON text."""
+        """A property of a JSON object text: strings unquoted, other values as their JSON text.
+
+        The object is parsed once per row for all its properties (``_props_kv``)."""
         if bag is None:
             return None
+        raw = self.json_raw(bag, key)
+        # as the load reads a value (sql/load_parse.sql): a string without escapes is its text between the quotes
+        return (f"multiIf(startsWith({raw}, '\"') AND position({raw}, '\\\\') = 0, substring({raw}, 2, length({raw}) - 2), "
+                f"startsWith({raw}, '\"'), JSONExtractString({raw}), {raw} = 'null', '', {raw})")
+
+    @staticmethod
+    def json_raw(bag: str, key: str) -> str:
+        """The JSON text of a property ('' when there is none)."""
         k = "'" + key.replace("\\", "\\\\").replace("'", "\\'") + "'"
-        return (f"multiIf(JSONType({bag}, {k}) = 'String', JSONExtractString({bag}, {k}), "
-                f"JSONType({bag}, {k}) = 'Null', '', JSONExtractRaw({bag}, {k}))")
+        return f"(arrayFirst(t -> t.1 = {k}, {_props_kv(bag)}).2 AS {_alias('_sl_raw', bag, key)})"
+
+
+def _alias(prefix: str, *parts: str) -> str:
+    """A stable alias for an expression shared by several fields (ClickHouse computes an alias once)."""
+    return f"{prefix}_{zlib.crc32(chr(0).join(parts).encode()):08x}"
+
+
+def _props_kv(bag: str) -> str:
+    """The keys and raw values of a JSON object text, parsed once per row."""
+    return f"(JSONExtractKeysAndValuesRaw(ifNull({bag}, '{{}}')) AS {_alias('_sl_kv', bag)})"
 
 
 def _first(*candidates: str | None) -> list[str]:
@@ -134,7 +154,7 @@ def _json_attrs(bag: str | None, also_skip: tuple[str, ...] = ()) -> str | None:
     skip = ", ".join(f"'{k}'" for k in _PROPERTY_FIELDS + also_skip)
     return ("concat('{', arrayStringConcat(arrayMap(t -> concat(toJSONString(t.1), ':', t.2), "
             f"arrayFilter(t -> NOT startsWith(t.1, '$') AND t.1 NOT IN ({skip}), "
-            f"JSONExtractKeysAndValuesRaw(ifNull({bag}, '{{}}')))), ','), '}}')")
+            f"{_props_kv(bag)})), ','), '}}')")
 
 
 def _columns_attrs(plan: Plan, skip: set[str], skip_prefix: str = "\0") -> str:
@@ -166,7 +186,7 @@ def _candidates(plan: Plan, kind: str, event_table: bool = False) -> dict[str, l
         c["anonymous_id"] = _first(b.col("distinct_id", "anonymous_id"))
         for f in ("customer_id", "phone", "topic", "case_id"):
             c[f] = _first(prop(f))
-        c["email"] = _first(prop("email"), p and f"JSONExtractString({p}, '$set', 'email')")
+        c["email"] = _first(prop("email"), p and f"JSONExtractString({b.json_raw(p, '$set')}, 'email')")
         c["attrs"] = _first(_json_attrs(p))
         ins = [x for x in (b.col("inserted_at", "insert time"), b.col("_timestamp", "insert time")) if x]
         if len(ins) == 2:  # the expression of PostHog's own minmax index (minmax_inserted_at)
