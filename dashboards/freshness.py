@@ -14,9 +14,33 @@ def _series(ctx, state, regs):
               else ctx.settings.freshness_target_s)
     annotations = [a for a in ctx.md.annotations() if not state.sources or not a.get("source")
                    or a["source"] in state.sources]
-    fig = views.freshness_figure(queries.freshness_series(ctx, state), q, target, regs, annotations, state.tz,
-                                 state.start, state.end)
+    series = queries.freshness_series(ctx, state)
+    fig = views.freshness_figure(series, q, target, regs, annotations, state.tz, state.start, state.end)
+    if state.compare:
+        _previous(fig, ctx, state, q, series)
     return overlay.on_chart(fig, ctx, state, "/freshness")  # the firing periods of the sources' alerts
+
+
+# More sources than this, each with its previous period, is a chart no one can read.
+COMPARE_MAX_SOURCES = 3
+
+
+def _previous(fig, ctx, state, q, series):
+    """The previous period's lag per source, dotted, shifted onto this one."""
+    shown = sorted(series["source"].unique())
+    if len(shown) > COMPARE_MAX_SOURCES:
+        fig.add_annotation(text=f"choose at most {COMPARE_MAX_SOURCES} sources to see their previous period",
+                           xref="paper", yref="paper", x=0, y=1.08, showarrow=False, xanchor="left")
+        return
+    prev = queries.freshness_series(ctx, state.previous())
+    if prev.empty:
+        fig.add_annotation(text="no data for the previous period", xref="paper", yref="paper", x=0, y=1.08,
+                           showarrow=False, xanchor="left")
+        return
+    prev = prev.assign(bucket=views.local_series(prev["bucket"], state.tz))
+    for src in shown:
+        views.add_previous(fig, prev[prev["source"] == src], "bucket", q, state.start - state.prev_start,
+                           name=f"{src}, previous period")
 
 
 def _regression_picker(state, regs):
@@ -57,7 +81,9 @@ def render(ctx, state, known):
         graph("freshness.slo", lambda: views.ci_bars(queries.freshness_slo(ctx, state), "source", "slo_met_rate",
                                                      "slo_met_rate_low", "slo_met_rate_high",
                                                      "Share of source-hours meeting the p95 target", pct=True,
-                                                     horizontal=True),
+                                                     horizontal=True,
+                                                     previous=queries.freshness_slo(ctx, state.previous())
+                                                     if state.compare else None),
               "SLO attainment by source"),
         guarded(lambda: _regression_picker(state, regs), title="Latency regressions"),
         table("freshness.regressions",

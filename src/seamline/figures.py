@@ -22,7 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 NO_DATA = "No data for this selection"
 COLORS = {"seamless": "#2a9d8f", "frictioned": "#e76f51", "before": "#577590", "after": "#e76f51",
-          "target": "#9a9a9a", "main": "#264653", "band": "rgba(38,70,83,0.15)"}
+          "target": "#9a9a9a", "main": "#264653", "band": "rgba(38,70,83,0.15)",
+          "previous": "#a8b8c0", "muted": "#7a868d"}
 PALETTE = ["#264653", "#2a9d8f", "#e9c46a", "#f4a261", "#e76f51", "#577590", "#8ab17d", "#b5838d", "#6d597a"]
 
 
@@ -301,7 +302,11 @@ _LAG_TICKS = [(0.1, "0.1 s"), (1, "1 s"), (10, "10 s"), (60, "1 min"), (600, "10
 
 @plain_inputs
 def ci_bars(df: "pd.DataFrame", x: str, y: str, low: str, high: str, title: str = "", pct: bool = False,
-            target: float | None = None, horizontal: bool = False) -> "go.Figure":
+            target: float | None = None, horizontal: bool = False,
+            previous: "pd.DataFrame | None" = None) -> "go.Figure":
+    """Bars with their intervals; with ``previous`` (the previous period's
+    rows, same columns) a lighter bar of the previous period beside each, or
+    a note that the previous period has no data."""
     import plotly.graph_objects as go
 
     if df is None or df.empty or df[y].notna().sum() == 0:
@@ -322,9 +327,28 @@ def ci_bars(df: "pd.DataFrame", x: str, y: str, low: str, high: str, title: str 
                              text=[_bar_label(v, pct) for v in vals], textposition=_label_positions(vals),
                              insidetextanchor="end"))
         fig.update_yaxes(tickformat=".0%" if pct else None)
+    if previous is not None:
+        _previous_bars(fig, df, previous, x, y, pct, horizontal)
     if target is not None:
         (fig.add_vline if horizontal else fig.add_hline)(target, line=dict(color=COLORS["target"], dash="dash"))
     return fig
+
+
+def _previous_bars(fig, df, previous, x: str, y: str, pct: bool, horizontal: bool) -> None:
+    import plotly.graph_objects as go
+
+    fig.data[0].name = "this period"
+    if previous.empty or previous[y].notna().sum() == 0:
+        fig.add_annotation(text="no data for the previous period", xref="paper", yref="paper", x=1, y=1.08,
+                           showarrow=False, font=dict(color=COLORS["muted"]))
+        return
+    prev = dict(zip(previous[x], previous[y].astype(float)))
+    vals = [prev.get(k, float("nan")) for k in df[x]]
+    labels = [_bar_label(v, pct) for v in vals]
+    bar = (dict(y=list(df[x]), x=vals, orientation="h") if horizontal else dict(x=list(df[x]), y=vals))
+    fig.add_trace(go.Bar(**bar, name="previous period", marker_color=COLORS["previous"], text=labels,
+                         textposition="outside"))
+    fig.update_layout(barmode="group", showlegend=True)
 
 
 def _label_positions(vals: "pd.Series") -> list[str]:

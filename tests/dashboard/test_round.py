@@ -130,3 +130,21 @@ def test_an_invalid_url_value_says_so_and_shows_the_defaults(srv, page):
     assert any("tz=Mars/Olympus is not a time zone" in n for n in notices), notices
     assert page.inner_text("#tile-continuity_rate .tile-value").strip()  # the view itself still works
     assert_clean(page)
+
+
+def test_compare_on_freshness_overlays_the_previous_period(srv, page):
+    def names(key):
+        page.wait_for_function("(sel) => { const g = document.querySelector(sel); return g && g.data }",
+                               arg=graph_sel(key))
+        return page.evaluate("(sel) => document.querySelector(sel).data.map(t => t.name)", graph_sel(key))
+
+    open_page(page, srv.url + "/freshness?period=30d&source=crm")
+    assert "crm, previous period" not in names("freshness.series") and len(names("freshness.slo")) == 1
+    open_page(page, srv.url + "/freshness?period=30d&source=crm&compare=1")
+    assert "crm, previous period" in names("freshness.series")
+    assert names("freshness.slo") == ["this period", "previous period"]
+    open_page(page, srv.url + "/freshness?period=30d&compare=1")  # every source: too many lines to overlay
+    notes = page.evaluate("(sel) => document.querySelector(sel).layout.annotations.map(a => a.text)",
+                          graph_sel("freshness.series"))
+    assert any("choose at most 3 sources" in n for n in notes), notes
+    assert_clean(page)
