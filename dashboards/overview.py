@@ -90,6 +90,25 @@ def _jobs(ctx, state):
     return views.table_records(views.job_health(ctx.md.runs(limit=2000), JOBS), state.tz)
 
 
+def _overmerged(ctx, state):
+    """The suspected over-merges card, when there are any (SPEC §2)."""
+    try:
+        rows = queries.overmerged(ctx, state)
+    except Exception:  # the card then says what failed
+        rows = None
+    if rows is not None and rows.empty:
+        return []
+    limit = ctx.settings.identity_max_identifiers
+    return [table("overview.overmerged", lambda: views.table_records(queries.overmerged(ctx, state), state.tz,
+                                                                     state.show_ids),
+                  title="Suspected over-merges", styles={},
+                  note=f"Customers joined from more than {limit} identifiers: a shared account, or a placeholder "
+                       "value (a shared mailbox, a test device) joining people who are not one customer. "
+                       "See what joined them with seamline identity explain CUSTOMER; ignore a value with "
+                       "identity_blocked_values or identity_blocked_patterns, then run seamline jobs run "
+                       "identity --full and seamline jobs run --full.")]
+
+
 def render(ctx, state, known):
     if nothing_to_show(lambda: not views.kpi_has_data(queries.kpi_table(ctx, state))):
         return no_data()
@@ -112,6 +131,7 @@ def render(ctx, state, known):
                  note="From the [[alerts]] rules, evaluated after every scheduled job run "
                       "(seamline alerts list for all; silence with seamline alerts silence).")]
           if ctx.settings.alerts else []),
+        *_overmerged(ctx, state),
         *([table("overview.sources", lambda: views.table_records(queries.source_table(ctx, state), state.tz),
                  title="Sources in place", styles=SOURCE_STYLES,
                  note="Each [[sources]] table, synced on its schedule (seamline sources check NAME shows its mapping).")]

@@ -121,7 +121,7 @@ def test_event_text_reaches_every_page_as_text(hostile):
     from seamline.app import create_app
 
     pages = page_parts(create_app(hostile.settings), hostile.query)
-    assert set(pages) == {"/", "/journeys", "/freshness", "/effort", "/retention", "/incidents"}
+    assert set(pages) == {"/", "/journeys", "/freshness", "/effort", "/retention", "/incidents", "/alerts"}
     for path, parts in pages.items():
         assert "error-message" not in " ".join(parts["classes"]), path  # hostile text breaks nothing
         for text in parts["figures"]:

@@ -207,7 +207,8 @@ def warehouse_ok(wh: "Warehouse") -> bool:
 # The pages, in the order their datasets are registered (and warmed)
 # --------------------------------------------------------------------------
 from seamline.queries.overview import (  # noqa: E402
-    PERIOD_WORKERS, alert_table, daily_kpis, incidents_daily, job_health, kpi_table, period_pair, source_table)
+    PERIOD_WORKERS, alert_table, daily_kpis, incidents_daily, job_health, kpi_table, overmerged, period_pair,
+    source_table)
 from seamline.queries.cohorts import (  # noqa: E402
     _cohort_in_period, retention, retention_cohorts, retention_compare, retention_curve_points, retention_groups, retention_summary)
 from seamline.queries.journeys import continuity_daily, continuity_pairs, worst_pairs  # noqa: E402

@@ -107,3 +107,17 @@ def source_table(ctx: Ctx, state: State) -> "pd.DataFrame":
     from seamline.sources import status
 
     return views.source_rows(status(ctx.wh, ctx.md, ctx.settings))
+
+
+OVERMERGED_COLUMNS = ["customer", "identifiers", "customer_ids", "anonymous_ids", "emails", "phones", "events"]
+
+
+@dataset("overview.overmerged")  # identity_map is the identity job's output
+def overmerged(ctx: Ctx, state: State) -> "pd.DataFrame":
+    """Suspected over-merges (SPEC §2): customers with more than
+    ``identity_max_identifiers`` identifiers, largest first."""
+    import pandas as pd
+
+    from seamline.governance.guards import suspected_overmerges
+
+    return pd.DataFrame(suspected_overmerges(ctx.wh, ctx.settings, limit=20), columns=OVERMERGED_COLUMNS)
