@@ -14,7 +14,7 @@ Lines load rate of the same events, in the same run (issue 22, Speed).
    (events/s), then of the hour's file.
 3. ``--step sync``: in another fresh warehouse, a PostHog ``events`` table of
    the upstream shape (``properties`` a JSON string, ``inserted_at`` the
-   ingest time, PostHog's ``minmax_inserted_at`` index) written from the same
+   ingest time, PostHog's ``events_inserted_at_minmax_index``) written from the same
    history inside the engine (``seamline.sources.fixtures.write_posthog``,
    not timed), merges let finish, then a full ``sync_source`` (events/s);
    then the hour's rows inserted into the table (``inserted_at`` = now) and
@@ -196,9 +196,10 @@ def step_sync(d: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     say("sync: writing the PostHog table …")
     create_shapes(wh, UPSTREAM, ("posthog",))
-    # PostHog's own skip index on the insert time (posthog/models/event/sql.py), which the sync's window reads
-    wh.command(f"ALTER TABLE {UPSTREAM}_posthog.events ADD INDEX minmax_inserted_at coalesce(inserted_at, _timestamp) "
-               "TYPE minmax GRANULARITY 1")
+    # PostHog's own skip index on the insert time (a PostHog migration adds it: minmax of this
+    # expression); the sync's window reads it
+    wh.command(f"ALTER TABLE {UPSTREAM}_posthog.events ADD INDEX events_inserted_at_minmax_index "
+               "coalesce(inserted_at, _timestamp) TYPE minmax GRANULARITY 1")
     out["write_seconds"] = _posthog_table(wh, d, "events.jsonl", "ing")
     out["settle_seconds"] = _settle(wh)
     out["table_rows"] = int(wh.scalar(f"SELECT count() FROM {UPSTREAM}_posthog.events"))

@@ -367,7 +367,11 @@ def build_plan(wh: Warehouse, source: Source, table: str, key: str, where: str =
         if "Date" not in t:
             raise MappingError(f"{key}.insert_time = {_user_expr(plan, 'insert_time', plan.insert_time)!r}: "
                                f"the insert time must be a date-time, got {t}")
-        plan.insert_time = f"toDateTime64({plan.insert_time}, 3, 'UTC')"
+        # a date-time keeps its instant: toTimeZone(toDateTime64(x, 3)) is the same value as
+        # toDateTime64(x, 3, 'UTC'), but ClickHouse sees it as monotonic in x, so a skip index or key on
+        # the insert time (PostHog's minmax_inserted_at) skips the history; a date is midnight UTC
+        plan.insert_time = (f"toTimeZone(toDateTime64({plan.insert_time}, 3), 'UTC')"
+                            if "DateTime" in t else f"toDateTime64({plan.insert_time}, 3, 'UTC')")
     else:
         plan.missing.append("insert time: no insert-time column; every sync reads the whole table")
     for f in FIELDS:
