@@ -136,3 +136,23 @@ def test_identity_explain_reads_the_chain_of_events(settings, wh, md, cli, tmp_p
     assert [c["event_id"] for c in got["chain"]] == [None, "s3", "s4", "s2"]  # a link once its known end is reached
     code, out, err = cli("identity", "explain", "nobody")
     assert code == 1 and "no customer has this identifier" in err
+
+
+def test_identity_explain_on_the_sample_reads_as_a_chain(settings, wh, md, cli):
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    load_file(wh, root / "sample_data" / "events.jsonl.gz", settings.hash_salt, progress=False)
+    run_jobs(wh, md, settings, ["identity"], full=True)
+    (who, n), = wh.rows("SELECT customer, count() AS n FROM identity_map GROUP BY customer "
+                        "ORDER BY n DESC, customer LIMIT 1")
+    code, out, err = cli("identity", "explain", who)
+    assert code == 0, err
+    head, asked, *links = out.splitlines()
+    assert re.fullmatch(rf"customer {who}: {n} identifier\(s\) joined by \d+ event\(s\)", head), head
+    assert asked == f"  customer_id {who}  (the identifier asked about)"
+    assert len(links) == n - 1
+    for line in links:  # each identifier with the event that first joined it, emails and phones by hash only
+        assert re.fullmatch(r"  \+ (customer_id|anonymous_id \S+|email #[0-9a-f]{12}|phone #[0-9a-f]{12}) .*joined to "
+                            r".+ by \S+ on \S+ \(\S+\) at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z, event \S+", line), line
+    assert "@" not in out
