@@ -6,14 +6,16 @@ import dash
 from dash import html
 
 from seamline import queries, views
+from seamline.alerts import overlay
 from seamline.app import graph, no_data, nothing_to_show, page, table
 
 
 def _trend(ctx, state):
     trend = queries.ces_trend(ctx, state)
     bucket = trend["bucket"].iloc[0] if len(trend) else "day"
-    return views.band_figure(trend, "period", "ces_mean", "ces_low", "ces_high", f"Mean CES per {bucket}",
-                             target=views.kpi_targets(ctx.settings).get("ces_mean"), name="CES mean")
+    fig = views.band_figure(trend, "period", "ces_mean", "ces_low", "ces_high", f"Mean CES per {bucket}",
+                            target=views.kpi_targets(ctx.settings).get("ces_mean"), name="CES mean")
+    return overlay.on_chart(fig, ctx, state, "/effort", kpis=("effort.",))
 
 
 SILENCE_RATES = {"silence_rate": "silence rate", "repeat_contact_rate": "repeat-contact rate"}
@@ -28,7 +30,7 @@ def _silence(ctx, state):
     if state.compare:
         views.add_previous(fig, queries.silence_daily(ctx, state.previous()), "day", "silence_rate",
                            timedelta(days=state.span.days), "silence rate, previous period")
-    return fig
+    return overlay.on_chart(fig, ctx, state, "/effort", kpis=("silence.",))
 
 
 def _calibration(ctx, state):

@@ -6,6 +6,7 @@ import dash
 from dash import Input, Output, State, dcc, html, no_update
 
 from seamline import queries, urlstate, views
+from seamline.alerts import overlay
 from seamline.app import URL, current_ctx, graph, guarded, no_data, nothing_to_show, page, safe, table
 
 STATUSES = ("open", "investigating", "resolved", "wont_fix")
@@ -118,9 +119,9 @@ def render(ctx, state, known):
         rule_picker,
         groups,
         html.Div(className="grid2", children=[
-            graph("overview.incidents", lambda: views.incidents_figure(
+            graph("overview.incidents", lambda: overlay.on_chart(views.incidents_figure(
                 queries.incidents_daily(ctx, state), queries.incidents_daily(ctx, state.previous()) if state.compare
-                else None, "Incidents per day by rule", state.date_from, state.date_to),
+                else None, "Incidents per day by rule", state.date_from, state.date_to), ctx, state, "/incidents"),
                   "Incidents over time", name="incidents.daily"),
             graph("incidents.by_channel", lambda: views.stacked_bars(queries.incidents_by_channel(ctx, state),
                                                                      "channel", "rule", "incidents",

@@ -6,6 +6,7 @@ from functools import partial
 import dash
 
 from seamline import queries, views
+from seamline.alerts import overlay
 from seamline.app import graph, no_data, nothing_to_show, page, table
 
 
@@ -16,7 +17,7 @@ def _trend(ctx, state):
     if state.compare:
         views.add_previous(fig, queries.continuity_daily(ctx, state.previous()), "day", "rate",
                            timedelta(days=state.span.days))
-    return fig
+    return overlay.on_chart(fig, ctx, state, "/journeys")  # the firing periods of continuity alerts
 
 
 def render(ctx, state, known):

@@ -116,15 +116,15 @@ def card_text(pg, key: str) -> str:
     return pg.inner_text(f".card:has({sel('table', key)})")
 
 
-def alert_shapes(pg) -> list[dict]:
+def alert_shapes(pg, key: str = "freshness.series") -> list[dict]:
     return pg.evaluate("(s) => (document.querySelector(s).layout.shapes || [])"
                        ".filter(x => (x.name || '').startsWith('alert: ')).map(x => ({name: x.name, x0: String(x.x0), "
-                       "x1: String(x.x1)}))", sel("graph", "freshness.series") + " .js-plotly-plot")
+                       "x1: String(x.x1)}))", sel("graph", key) + " .js-plotly-plot")
 
 
-def wait_chart(pg):
+def wait_chart(pg, key: str = "freshness.series"):
     pg.wait_for_function("(s) => { const g = document.querySelector(s); return g && g.data && g.data.length }",
-                         arg=sel("graph", "freshness.series") + " .js-plotly-plot")
+                         arg=sel("graph", key) + " .js-plotly-plot")
 
 
 def assert_clean(pg):
@@ -218,6 +218,18 @@ def test_a_messages_link_opens_the_view_it_names(alerted, server, page):
     assert_clean(page)
 
 
+def test_a_kpi_alert_is_shaded_on_its_kpis_chart_only(server, page):
+    page.goto(server.url + "/journeys?period=custom&from=2026-10-01&to=2026-10-31")
+    wait_chart(page, "journeys.daily")
+    (shape,) = alert_shapes(page, "journeys.daily")  # fired 2026-10-10, resolved 2026-11-10: to the period's end
+    assert shape["name"] == "alert: continuity-low" and shape["x0"].startswith("2026-10-10"), shape
+    page.goto(server.url + "/effort?period=custom&from=2026-10-01&to=2026-10-31")
+    for key in ("effort.trend", "effort.silence"):  # another family's charts
+        wait_chart(page, key)
+        assert alert_shapes(page, key) == [], key
+    assert_clean(page)
+
+
 def test_without_rules_the_page_says_how_to_configure(alerted, server, tmp_path):
     """No [[alerts]] and a metadata DB without alert tables: the page explains,
     the header shows no count, and nothing is created."""
@@ -253,3 +265,4 @@ def test_without_rules_the_page_says_how_to_configure(alerted, server, tmp_path)
         assert not inspect(ctx.md.engine).has_table("alert_instances")
     finally:
         close_engines()
+

@@ -225,15 +225,21 @@ class Period:
     summary: str
 
 
-def firing_periods(insts: Iterable[Mapping[str, Any]], page: str, sources: Iterable[str] = ()) -> list[Period]:
+def firing_periods(insts: Iterable[Mapping[str, Any]], page: str, sources: Iterable[str] = (),
+                   kpis: Iterable[str] = ()) -> list[Period]:
     """The firing periods of the instances whose view is ``page`` and, for an
-    instance about a source, whose source is among ``sources`` (all when empty)."""
-    shown = set(sources)
+    instance about a source, whose source is among ``sources`` (all when
+    empty); for an instance about a KPI, whose KPI key starts with one of
+    ``kpis`` (all when empty: a page showing several families' charts names
+    the chart's)."""
+    shown, families = set(sources), tuple(kpis)
     out = []
     for r in insts:
         ann, labels = r.get("annotations") or {}, r.get("labels") or {}
         fired = r.get("fired_at")
         if ann.get("page") != page or fired is None or r["state"] not in ("firing", "resolved"):
+            continue
+        if families and labels.get("kpi") is not None and not str(labels["kpi"]).startswith(families):
             continue
         source = labels.get("source")
         if shown and source is not None and source not in shown:

@@ -41,14 +41,15 @@ def shade(fig: "go.Figure", periods: Iterable[Period], tz: str, start: "datetime
     return fig
 
 
-def on_chart(fig: "go.Figure", ctx, state, page: str) -> "go.Figure":
+def on_chart(fig: "go.Figure", ctx, state, page: str, kpis: Iterable[str] = ()) -> "go.Figure":
     """``fig`` with the firing periods of ``page``'s alerts for the view's
-    sources.  The bands are an aside: if the alert state cannot be read the
-    chart is drawn without them (and the failure logged)."""
+    sources (and, of its KPI alerts, those on ``kpis``: key prefixes such as
+    ``"silence."``).  The bands are an aside: if the alert state cannot be
+    read the chart is drawn without them (and the failure logged)."""
     if not ctx.settings.alerts:
         return fig
     try:
-        periods = firing_periods(instances(ctx.md), page, state.sources)
+        periods = firing_periods(instances(ctx.md), page, state.sources, kpis)
         return shade(fig, periods, state.tz, state.start, state.end)
     except Exception:
         log.exception("alert periods not drawn on %s", page)
