@@ -14,10 +14,11 @@ Lines load rate of the same events, in the same run (issue 22, Speed).
    (events/s), then of the hour's file.
 3. ``--step sync``: in another fresh warehouse, a PostHog ``events`` table of
    the upstream shape (``properties`` a JSON string, ``inserted_at`` the
-   ingest time, PostHog's ``events_inserted_at_minmax_index``) written from the same
-   history inside the engine (``seamline.sources.fixtures.write_posthog``,
-   not timed), merges let finish, then a full ``sync_source`` (events/s);
-   then the hour's rows inserted into the table (``inserted_at`` = now) and
+   ingest time, PostHog's ``events_inserted_at_minmax_index``) and its
+   ``person_distinct_id2`` (each anonymous id the person of its customer)
+   written from the same history inside the engine
+   (``seamline.sources.fixtures``, not timed), merges let finish, then a full ``sync_source`` (events/s);
+   then the hour's rows inserted into the tables (``inserted_at`` = now) and
    an incremental sync (seconds), and one more with nothing new.
 
 Each step runs in its own process (one chDB engine per process). Both
@@ -175,14 +176,16 @@ def step_load(d: Path) -> dict[str, Any]:
     return out
 
 
-def _posthog_table(wh, d: Path, name: str, inserted_at: str) -> float:
-    """Write a canonical file into bench_posthog.events (through a canonical table dropped after)."""
-    from seamline.sources.fixtures import canonical_table, write_posthog
+def _posthog_table(wh, d: Path, name: str, inserted_at: str, person_at: str) -> float:
+    """Write a canonical file into bench_posthog.events, and the persons of its new distinct ids into
+    person_distinct_id2 (through a canonical table dropped after)."""
+    from seamline.sources.fixtures import canonical_table, write_posthog, write_posthog_persons
 
     t0 = time.perf_counter()
     canon = f"{UPSTREAM}_posthog.canon"
     canonical_table(wh, d / name, canon)
     write_posthog(wh, canon, f"{UPSTREAM}_posthog.events", inserted_at)
+    write_posthog_persons(wh, canon, f"{UPSTREAM}_posthog", person_at)
     wh.command(f"DROP TABLE {canon}")
     return round(time.perf_counter() - t0, 1)
 
@@ -200,12 +203,13 @@ def step_sync(d: Path) -> dict[str, Any]:
     # expression); the sync's window reads it
     wh.command(f"ALTER TABLE {UPSTREAM}_posthog.events ADD INDEX events_inserted_at_minmax_index "
                "coalesce(inserted_at, _timestamp) TYPE minmax GRANULARITY 1")
-    out["write_seconds"] = _posthog_table(wh, d, "events.jsonl", "ing")
+    out["write_seconds"] = _posthog_table(wh, d, "events.jsonl", "ing", "toDateTime(ing)")
     out["settle_seconds"] = _settle(wh)
     out["table_rows"] = int(wh.scalar(f"SELECT count() FROM {UPSTREAM}_posthog.events"))
+    out["person_rows"] = int(wh.scalar(f"SELECT count() FROM {UPSTREAM}_posthog.person_distinct_id2"))
     out["table_parts"] = int(wh.scalar("SELECT count() FROM system.parts WHERE database = {db:String} AND active",
                                        {"db": f"{UPSTREAM}_posthog"}))
-    say(f"sync: {out['table_rows']:,} rows written in {out['write_seconds']:.0f} s "
+    say(f"sync: {out['table_rows']:,} rows ({out['person_rows']:,} persons' distinct ids) written in {out['write_seconds']:.0f} s "
         f"(merges settled in {out['settle_seconds']:.0f} s); full sync …")
     (src,) = parse_sources([{"name": "posthog", "kind": "posthog", "database": f"{UPSTREAM}_posthog"}])
 
@@ -225,7 +229,7 @@ def step_sync(d: Path) -> dict[str, Any]:
     f["events_per_s"] = round(f["read"] / f["seconds"])
     say(f"sync: {f['read']:,} events in {f['seconds']:.1f} s = {f['events_per_s'] / 1000:,.0f} k events/s")
     _settle(wh)
-    out["hour_write_seconds"] = _posthog_table(wh, d, "hour.jsonl", "now64(6, 'UTC')")
+    out["hour_write_seconds"] = _posthog_table(wh, d, "hour.jsonl", "now64(6, 'UTC')", "now()")
     out["hour"] = sync("incremental") | _state(wh)
     say(f"sync: the hour's {out['hour']['read']:,} rows in {out['hour']['seconds']:.2f} s")
     out["nothing_new"] = sync("nothing new")

@@ -206,6 +206,18 @@ def write_posthog(wh, c: str, events: str, inserted_at: str = "ing") -> None:
                f"{props_json()}, occ, 1, anonymous_id, toDateTime(ing), {inserted_at} FROM {c}")
 
 
+def write_posthog_persons(wh, c: str, db: str, at: str = "toDateTime(ing)") -> None:
+    """PostHog's ``person_distinct_id2`` in database ``db`` (trusted) from the canonical table ``c``: each
+    anonymous id (the events' distinct_id) not there yet joins the person of the customer it was first
+    seen with; ``at`` (an expression, trusted) is the row's ``_timestamp``, e.g. ``now()`` for rows
+    written now."""
+    wh.command(f"INSERT INTO {db}.person_distinct_id2 (team_id, distinct_id, person_id, is_deleted, version, "
+               "_timestamp, _offset, _partition) "
+               f"SELECT 1, anonymous_id, reinterpretAsUUID(MD5(argMin(customer_id, ing))), 0, 0, min({at}), 0, 0 "
+               f"FROM {c} WHERE anonymous_id != '' AND customer_id != '' "
+               f"AND anonymous_id NOT IN (SELECT distinct_id FROM {db}.person_distinct_id2) GROUP BY anonymous_id")
+
+
 def write_shapes(wh, canon: Path, db: str) -> None:
     """PostHog, RudderStack and Snowplow tables (upstream shapes) holding the canonical events."""
     create_shapes(wh, db)
