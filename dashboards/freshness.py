@@ -10,37 +10,16 @@ from seamline.app import graph, guarded, no_data, nothing_to_show, page, table
 
 def _series(ctx, state, regs):
     q = state.extra.get("q", "p95")
-    target = (ctx.settings.target_for(state.sources[0]) if len(state.sources) == 1
-              else ctx.settings.freshness_target_s)
     annotations = [a for a in ctx.md.annotations() if not state.sources or not a.get("source")
                    or a["source"] in state.sources]
     series = queries.freshness_series(ctx, state)
-    fig = views.freshness_figure(series, q, target, regs, annotations, state.tz, state.start, state.end)
-    if state.compare:
-        _previous(fig, ctx, state, q, series)
+    # each source's panel its own target and, with compare, its previous period
+    targets = {src: ctx.settings.target_for(src) for src in series["source"].unique()} if len(series) else {}
+    previous = queries.freshness_series(ctx, state.previous()) if state.compare else None
+    fig = views.freshness_figure(series, q, ctx.settings.freshness_target_s, regs, annotations, state.tz,
+                                 state.start, state.end, targets=targets, previous=previous,
+                                 shift=state.start - state.prev_start)
     return overlay.on_chart(fig, ctx, state, "/freshness")  # the firing periods of the sources' alerts
-
-
-# More sources than this, each with its previous period, is a chart no one can read.
-COMPARE_MAX_SOURCES = 3
-
-
-def _previous(fig, ctx, state, q, series):
-    """The previous period's lag per source, dotted, shifted onto this one."""
-    shown = sorted(series["source"].unique())
-    if len(shown) > COMPARE_MAX_SOURCES:
-        fig.add_annotation(text=f"choose at most {COMPARE_MAX_SOURCES} sources to see their previous period",
-                           xref="paper", yref="paper", x=0, y=1.08, showarrow=False, xanchor="left")
-        return
-    prev = queries.freshness_series(ctx, state.previous())
-    if prev.empty:
-        fig.add_annotation(text="no data for the previous period", xref="paper", yref="paper", x=0, y=1.08,
-                           showarrow=False, xanchor="left")
-        return
-    prev = prev.assign(bucket=views.local_series(prev["bucket"], state.tz))
-    for src in shown:
-        views.add_previous(fig, prev[prev["source"] == src], "bucket", q, state.start - state.prev_start,
-                           name=f"{src}, previous period")
 
 
 def _regression_picker(state, regs):
@@ -76,8 +55,10 @@ def render(ctx, state, known):
                            options=[{"label": f" {x}", "value": x} for x in ("p50", "p95", "p99")]),
         ]),
         graph("freshness.series", lambda: _series(ctx, state, regs), "Lag per source over time",
-              note=f"Merged per-{views.fmt_duration(queries.bucket_seconds(state))} sketches; dashed: SLO target; "
-                   "red dotted: detected regressions; purple: deploy annotations."),
+              note=f"A panel per source, each on its own scale. Merged per-"
+                   f"{views.fmt_duration(queries.bucket_seconds(state))} sketches; dashed: the source's SLO target; "
+                   "red dotted: detected regressions; purple: deploy annotations"
+                   + ("; grey dotted: the previous period." if state.compare else ".")),
         graph("freshness.slo", lambda: views.ci_bars(queries.freshness_slo(ctx, state), "source", "slo_met_rate",
                                                      "slo_met_rate_low", "slo_met_rate_high",
                                                      "Share of source-hours meeting the p95 target", pct=True,

@@ -18,7 +18,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = {"overview": "/", "journeys": "/journeys", "freshness": "/freshness", "effort": "/effort",
-         "retention": "/retention", "incidents": "/incidents?period=90d"}
+         "retention": "/retention", "incidents": "/incidents?period=90d", "alerts": "/alerts"}
+# The alerts page shows the sample's crm regression as the rules saw it the
+# day after its onset (evaluated hour by hour, as the scheduler would).
+ALERTS = [{"name": "latency", "kind": "regression"},
+          {"name": "freshness-burn", "kind": "burn_rate", "objective": 0.99}]
+TARGETS = {"crm": 600, "marketing": 1800, "support": 1800, "survey": 86400}
+ALERTS_FROM, ALERTS_HOURS = "2026-10-07T12:00:00+00:00", 24
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -31,11 +37,25 @@ def build(data_dir: Path, sample: Path) -> None:
     from seamline.warehouse import Warehouse
     from seamline.warehouse.schema import migrate
 
-    settings = Settings(data_dir=data_dir)
+    from datetime import datetime, timedelta
+
+    from seamline.alerts.engine import evaluate
+
+    settings = _settings(data_dir)
     wh = Warehouse.from_settings(settings)
     migrate(wh)
+    md = Metadata(settings.metadata_dsn)
     load_paths(wh, [sample], settings.hash_salt)
-    run_jobs(wh, Metadata(settings.metadata_dsn), settings)
+    run_jobs(wh, md, settings)
+    start = datetime.fromisoformat(ALERTS_FROM)
+    for h in range(ALERTS_HOURS + 1):
+        evaluate(wh, md, settings, start + timedelta(hours=h))
+
+
+def _settings(data_dir: Path):
+    from seamline.config import Settings
+
+    return Settings(data_dir=data_dir, alerts=ALERTS, freshness_targets=TARGETS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +67,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    from seamline.config import Settings
     from seamline.serve import make_server
 
     out = Path(args.out)
@@ -59,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp = tempfile.TemporaryDirectory(prefix="seamline-shots-")
         data_dir = Path(tmp.name)
         build(data_dir, Path(args.sample))
-    server = make_server(Settings(data_dir=data_dir), "127.0.0.1", 0, scheduler=False)
+    server = make_server(_settings(data_dir), "127.0.0.1", 0, scheduler=False)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -68,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             for name, path in PAGES.items():
                 page.goto(server.url + path)
-                page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+                page.wait_for_selector(".card" if name == "alerts" else ".js-plotly-plot .main-svg", timeout=30_000)
                 page.wait_for_load_state("networkidle")
                 if name == "incidents":
                     # the biggest group (the burst), then its first incident: the customer's timeline

@@ -9,6 +9,8 @@ Pure functions of (chart, event, current URL): the Dash callback in
 
 from __future__ import annotations
 
+import re
+
 from datetime import date, timedelta
 from typing import Any, Mapping
 from urllib.parse import urlencode
@@ -38,14 +40,19 @@ def _day(value: Any) -> date | None:
         return None
 
 
+_X_RANGE = re.compile(r"^(xaxis\d*)\.range(\[0\])?$")
+
+
 def zoom(relayout: Mapping[str, Any] | None) -> tuple[date, date] | None:
     """The days a drag across a time axis selected (inclusive), or None for
     any other relayout (autorange, a y-axis zoom, a legend click)."""
     if not relayout:
         return None
-    lo, hi = relayout.get("xaxis.range[0]"), relayout.get("xaxis.range[1]")
-    if lo is None and isinstance(relayout.get("xaxis.range"), (list, tuple)) and len(relayout["xaxis.range"]) == 2:
-        lo, hi = relayout["xaxis.range"]
+    # the time axis of any panel: small multiples share it (xaxis, xaxis2, …)
+    axis = next((m.group(1) for k in relayout if (m := _X_RANGE.match(str(k)))), "xaxis")
+    lo, hi = relayout.get(f"{axis}.range[0]"), relayout.get(f"{axis}.range[1]")
+    if lo is None and isinstance(relayout.get(f"{axis}.range"), (list, tuple)) and len(relayout[f"{axis}.range"]) == 2:
+        lo, hi = relayout[f"{axis}.range"]
     d0, d1 = _day(lo), _day(hi)
     if d0 is None or d1 is None:
         return None

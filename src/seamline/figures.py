@@ -256,44 +256,93 @@ def friction_figure(pairs: "pd.DataFrame", title: str = "Friction mix by destina
 @plain_inputs
 def freshness_figure(series: "pd.DataFrame", quantile: str = "p95", target: float | None = None,
                      regressions: Iterable[Mapping[str, Any]] = (), annotations: Iterable[Mapping[str, Any]] = (),
-                     tz: str = "UTC", start: datetime | None = None, end: datetime | None = None) -> "go.Figure":
+                     tz: str = "UTC", start: datetime | None = None, end: datetime | None = None,
+                     targets: Mapping[str, float] | None = None, previous: "pd.DataFrame | None" = None,
+                     shift: Any = None) -> "go.Figure":
+    """The lag quantile per source over time.  One source is one panel; more
+    are small multiples, a panel per source with its own log axis and its own
+    SLO target (``targets``, else ``target``), so a source's step shows
+    beside the others' scale.  With ``previous`` (the previous period's
+    series), each panel overlays its source's previous period, shifted by
+    ``shift``.  ``layout.meta["rows"]`` maps each source to its panel."""
+    import pandas as pd
     import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
 
     if series is None or series.empty:
         return no_data_figure()
-    fig = _fig(title=f"Lag {quantile} per source (display zone {tz})", height=420)
-    for i, (src, part) in enumerate(series.groupby("source", sort=True)):
-        fig.add_trace(go.Scatter(x=list(local_series(part["bucket"], tz)), y=list(part[quantile]), name=str(src),
-                                 mode="lines", line=dict(color=PALETTE[i % len(PALETTE)], width=1.5)))
-    if target is not None:
-        # annotations on a log axis take log10 coordinates
-        fig.add_hline(y=target, line=dict(color=COLORS["target"], dash="dash"))
-        if target > 0:
-            fig.add_annotation(x=1, xref="paper", xanchor="right", y=math.log10(target), yanchor="bottom",
-                               text=f"SLO target {fmt_duration(target)}", showarrow=False,
-                               font=dict(color="#555", size=11))
+    sources = sorted(series["source"].astype(str).unique())
+    many = len(sources) > 1
+    title = f"Lag {quantile} per source (display zone {tz})"
+    if many:
+        fig = make_subplots(rows=len(sources), cols=1, shared_xaxes=True, vertical_spacing=0.1 / len(sources),
+                            subplot_titles=sources)
+        base = _fig().layout
+        fig.update_layout(template=base.template, margin=base.margin, font=base.font, title=title, showlegend=False,
+                          height=max(420, 100 * len(sources) + 90))
+        for a in fig.layout.annotations:  # the panels' titles, inside each panel's top left
+            a.update(x=0, xanchor="left", font=dict(size=11, color="#555"))
+    else:
+        fig = _fig(title=title, height=420)
+    rows = {src: i + 1 for i, src in enumerate(sources)}
+    where = (lambda src: dict(row=rows[src], col=1)) if many else (lambda src: {})
+    prev = None
+    if previous is not None and not previous.empty:
+        prev = previous.assign(bucket=local_series(previous["bucket"], tz) + pd.Timedelta(shift or 0))
+    for i, src in enumerate(sources):
+        part = series[series["source"].astype(str) == src]
+        color = PALETTE[i % len(PALETTE)]
+        fig.add_trace(go.Scatter(x=list(local_series(part["bucket"], tz)), y=list(part[quantile]), name=src,
+                                 mode="lines", line=dict(color=color, width=1.5)), **where(src))
+        if prev is not None:
+            before = prev[prev["source"].astype(str) == src]
+            if len(before):
+                fig.add_trace(go.Scatter(x=list(before["bucket"]), y=list(before[quantile]),
+                                         name=f"{src}, previous period", mode="lines",
+                                         line=dict(color=COLORS["target"], dash="dot", width=1.2)), **where(src))
+        goal = (targets or {}).get(src, target)
+        if goal is not None and goal > 0:
+            fig.add_hline(y=goal, line=dict(color=COLORS["target"], dash="dash"), **where(src))
+            # annotations on a log axis take log10 coordinates
+            fig.add_annotation(x=1, xref="paper", xanchor="right", y=math.log10(goal), yanchor="bottom",
+                               yref=_yref(rows[src]),
+                               text=f"SLO target {fmt_duration(goal)}", showarrow=False,
+                               font=dict(color="#555", size=11 if not many else 10))
+    if previous is not None and prev is None:
+        fig.add_annotation(text="no data for the previous period", xref="paper", yref="paper", x=0, y=1.06,
+                           xanchor="left", showarrow=False, font=dict(color=COLORS["muted"]))
 
     def inside(t):
         return t is not None and (start is None or t >= start) and (end is None or t < end)
 
     for r in regressions:
-        if inside(r.get("onset")):
+        if inside(r.get("onset")) and str(r.get("source")) in rows:
             x = to_local(r["onset"], tz)
-            fig.add_vline(x=x, line=dict(color="#d62828", dash="dot"))
-            fig.add_annotation(x=x, y=1, yref="paper", text=f"regression: {r['source']}", showarrow=False,
-                               font=dict(color="#d62828", size=11), yanchor="bottom")
+            fig.add_vline(x=x, line=dict(color="#d62828", dash="dot"), **where(str(r["source"])))
+            fig.add_annotation(x=x, y=1, yref=_yref(rows[str(r["source"])], " domain") if many else "paper",
+                               text=f"regression: {r['source']}", showarrow=False,
+                               font=dict(color="#d62828", size=11), yanchor="bottom" if not many else "top",
+                               xanchor="left" if many else "center")
     for a in annotations:
         if inside(a.get("at")):
             x = to_local(a["at"], tz)
-            fig.add_vline(x=x, line=dict(color="#6d597a", dash="dash"))
+            fig.add_vline(x=x, line=dict(color="#6d597a", dash="dash"), **({"row": "all", "col": 1} if many else {}))
             # left-aligned at its line, so a label near the right edge is not cut; the full text on hover
-            fig.add_annotation(x=x, y=0.92, yref="paper", text=clip(str(a.get("text", "")), 28), showarrow=False,
-                               hovertext=clip(str(a.get("text", "")), 200), xanchor="left",
+            fig.add_annotation(x=x, y=0.92 if not many else 1, yref="paper", text=clip(str(a.get("text", "")), 28),
+                               showarrow=False, hovertext=clip(str(a.get("text", "")), 200), xanchor="left",
                                font=dict(color="#6d597a", size=10), yanchor="bottom")
     # Ticks in the units the target is given in: minor log ticks "2 … 9" read as seconds they are not.
-    fig.update_yaxes(title="lag", type="log", tickvals=[t for t, _ in _LAG_TICKS], ticktext=[x for _, x in _LAG_TICKS],
+    fig.update_yaxes(type="log", tickvals=[t for t, _ in _LAG_TICKS], ticktext=[x for _, x in _LAG_TICKS],
                      minor=dict(ticks="", showgrid=False))
+    if not many:
+        fig.update_yaxes(title="lag")
+    fig.update_layout(meta={"rows": rows})
     return fig
+
+
+def _yref(row: int, suffix: str = "") -> str:
+    """The y axis of a subplot row ("y", "y2", …), or its domain."""
+    return f"y{row if row > 1 else ''}{suffix}"
 
 
 _LAG_TICKS = [(0.1, "0.1 s"), (1, "1 s"), (10, "10 s"), (60, "1 min"), (600, "10 min"), (3600, "1 h"),

@@ -379,3 +379,33 @@ def test_a_periods_days_are_the_time_zones_days():
     # the presets count back from the zone's day of the end of data (23:59:41 UTC is the next day in Tokyo)
     p = parse_state({"period": "7d", "tz": "Asia/Tokyo"}, KNOWN)
     assert p.date_to.isoformat() == "2026-10-31"
+
+
+def test_freshness_figure_of_several_sources_is_a_panel_each_with_its_own_target_and_previous_period():
+    hours = pd.to_datetime(["2026-10-07 12:00", "2026-10-07 13:00"])
+    series = pd.DataFrame({"bucket": list(hours) * 2, "source": ["crm", "crm", "web", "web"], "events": [5] * 4,
+                           "p50": [1] * 4, "p95": [100, 400, 2, 3], "p99": [1] * 4})
+    prev = series.assign(bucket=series["bucket"] - pd.Timedelta(days=7), p95=[90, 95, 2, 2])
+    onset = datetime(2026, 10, 7, 13, tzinfo=timezone.utc)
+    fig = views.freshness_figure(series, "p95", 300.0, [{"source": "crm", "onset": onset}], [], tz="UTC",
+                                 targets={"crm": 600.0, "web": 60.0}, previous=prev, shift=pd.Timedelta(days=7))
+    assert fig.layout.meta["rows"] == {"crm": 1, "web": 2}
+    by_name = {t.name: t for t in fig.data}
+    assert by_name["crm"].yaxis == "y" and by_name["web"].yaxis == "y2"  # a panel, and a scale, each
+    assert fig.layout.yaxis.type == fig.layout.yaxis2.type == "log"
+    assert list(by_name["crm, previous period"].y) == [90, 95] and by_name["web, previous period"].yaxis == "y2"
+    assert str(by_name["crm, previous period"].x[0])[:16] == "2026-10-07 12:00"  # shifted onto this period
+    targets = {(a.yref, a.text) for a in fig.layout.annotations if a.text.startswith("SLO target")}
+    assert targets == {("y", "SLO target 10.0 min"), ("y2", "SLO target 60 s")}
+    (reg,) = [a for a in fig.layout.annotations if a.text == "regression: crm"]
+    assert reg.yref == "y domain"  # on crm's panel
+    empty = views.freshness_figure(series, "p95", 300.0, previous=series.iloc[0:0], shift=pd.Timedelta(days=7))
+    assert "no data for the previous period" in [a.text for a in empty.layout.annotations]
+
+
+def test_a_drag_on_any_panel_sets_the_period():
+    from seamline import drill
+
+    assert drill.zoom({"xaxis3.range[0]": "2026-10-05 06:00", "xaxis3.range[1]": "2026-10-12 18:00"}) == (
+        date(2026, 10, 5), date(2026, 10, 12))
+    assert drill.zoom({"yaxis3.range[0]": 1, "yaxis3.range[1]": 2}) is None

@@ -29,12 +29,22 @@ def shade(fig: "go.Figure", periods: Iterable[Period], tz: str, start: "datetime
 
     if not fig.data:
         return fig
+    # a figure of small multiples (a panel per source: layout.meta["rows"]) shades a source's panel
+    rows = dict((fig.layout.meta or {}).get("rows") or {}) if isinstance(fig.layout.meta, dict) else {}
+    panels = len(rows) > 1
+    stacked: dict[object, int] = {}  # labels per panel so far: each next one a line higher, not on top
     for p in clip(periods, start, end):
         label = f"{p.rule} ({p.source})" if p.source else p.rule
         state = "firing" if p.firing else "resolved"
+        row = rows.get(p.source) if panels else None
+        where = {"row": row, "col": 1} if row else ({"row": "all", "col": 1} if panels else {})
         fig.add_vrect(x0=to_local(p.start, tz), x1=to_local(p.end, tz), fillcolor=FIRING,
-                      opacity=0.14 if p.firing else 0.08, line_width=0, layer="below", name=NAME_PREFIX + label)
-        fig.add_annotation(x=to_local(p.start, tz), y=0, yref="paper", xanchor="left", yanchor="bottom",
+                      opacity=0.14 if p.firing else 0.08, line_width=0, layer="below", name=NAME_PREFIX + label,
+                      **where)
+        yref = (f"y{row if row > 1 else ''} domain" if row else "paper")
+        k = stacked[row] = stacked.get(row, -1) + 1
+        fig.add_annotation(x=to_local(p.start, tz), y=min(0.9, k * (0.24 if row else 0.06)), yref=yref,
+                           xanchor="left", yanchor="bottom",
                            text=clip_text(plain(f"alert {label}"), 32),
                            hovertext=clip_text(plain(f"{state}: {p.summary}"), 200),
                            showarrow=False, font=dict(color=FIRING, size=10))
