@@ -77,9 +77,20 @@ class Plan:
                 f"WHERE ({self.where}) AND ({window})")
 
     def stage_sql(self, stage: str, window: str) -> str:
-        """Insert the mapped rows into a load's stage: line = a stable 63-bit key of the row."""
+        """Insert the mapped rows into a load's stage: line = a stable 63-bit key of the row.
+
+        The load takes its batches as ranges of the key, so the key's top 12 bits are a hash of the
+        row's first identifier (anonymous id, else customer id, email, phone) and the other 51 a hash
+        of the row: each batch holds all the rows of a share of the visitors, as a file's batch holds
+        a block of its lines.  With the row's hash alone, every batch held rows of every visitor
+        (their identity links written again in each batch, parts over the whole identifier range):
+        2 M staged rows took 19 s through the load's pipeline, 15-17 s grouped so, 13-16 s in the
+        order of their file."""
+        who = "ifNull(coalesce(_sl_anonymous_id, _sl_customer_id, _sl_email, _sl_phone), '')"
+        key = (f"bitOr(bitShiftLeft(bitAnd(cityHash64({who}), 4095), 51), "
+               f"bitAnd(cityHash64({{table_name:String}}, _sl_doc), 2251799813685247))")
         return (f"INSERT INTO {quote_ident(stage)} (line, doc, raw)\n"
-                f"SELECT bitShiftRight(cityHash64({{table_name:String}}, _sl_doc), 1), _sl_doc, ''\n"
+                f"SELECT {key}, _sl_doc, ''\n"
                 f"FROM ({self.select(window)})")
 
 
