@@ -2,7 +2,7 @@
 """Sources in place: sync rate of a PostHog-shaped table beside the JSON
 Lines load rate of the same events, in the same run (issue 22, Speed).
 
-    .venv/bin/python benchmarks/sources_sync.py --events 5M --out benchmarks/sources_sync.json
+    .venv/bin/python benchmarks/sources_sync.py --events 5M,10M --rounds 2 --out benchmarks/sources_sync.json
 
 1. ``--step generate`` (no engine): ``seamline.sample.generate``, ~N events
    over 90 days ending at today's midnight (the loader quarantines events
@@ -292,15 +292,22 @@ def best(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def print_table(s: dict[str, Any], rounds: list[dict[str, Any]], load: dict[str, Any], sync: dict[str, Any]) -> None:
+def print_row(r: dict[str, Any], label: str, avg: Any) -> None:
+    print(f"{size_label(r['events']):>10} {label:>6} {r['load_events_per_s']:>11,} {r['sync_events_per_s']:>11,} "
+          f"{r['sync_over_load']:>6.2f} {r['hour_events']:>8,} {r['hour_sync_s']:>12.3f} "
+          f"{r['nothing_new_sync_s']:>9.3f} {avg:>9}")
+
+
+def print_table(s: dict[str, Any], rounds: list[dict[str, Any]], load: dict[str, Any] | None,
+                sync: dict[str, Any] | None, header_only: bool = False) -> None:
     print(f"\n{'events':>10} {'round':>6} {'load ev/s':>11} {'sync ev/s':>11} {'ratio':>6} {'hour ev':>8} "
           f"{'hour sync s':>12} {'no-new s':>9} {'load avg':>9}")
-    for i, r in enumerate([*rounds, s] if len(rounds) > 1 else [s]):
-        label = "best" if r is s else str(i + 1)
-        avg = (rounds[i]["load_avg_before_sync"] or ["-"])[0] if r is not s else (rounds[0]["load_avg_before_sync"] or ["-"])[0]
-        print(f"{size_label(s['events']):>10} {label:>6} {r['load_events_per_s']:>11,} {r['sync_events_per_s']:>11,} "
-              f"{r['sync_over_load']:>6.2f} {r['hour_events']:>8,} {r['hour_sync_s']:>12.3f} "
-              f"{r['nothing_new_sync_s']:>9.3f} {avg if r is not s or len(rounds) == 1 else '':>9}")
+    if header_only:
+        return
+    for i, r in enumerate(rounds):
+        print_row(r, str(i + 1), (r["load_avg_before_sync"] or ["-"])[0])
+    if len(rounds) > 1:
+        print_row(s, "best", "")
     print("\nseconds by statement (summed; parse overlaps the writes):")
     kinds = list(dict.fromkeys([*sync["full"]["statements"], *load["history"]["statements"]]))
     print(f"  {'':<52} {'load':>8} {'full sync':>10} {'hour sync':>10}")
@@ -314,7 +321,7 @@ def print_table(s: dict[str, Any], rounds: list[dict[str, Any]], load: dict[str,
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--events", default="5M", help="history events (e.g. 200k, 5M, 10M)")
+    ap.add_argument("--events", default="5M", help="history events, comma-separated sizes (e.g. 200k, 5M,10M)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--rounds", type=int, default=1, help="load and sync this many times in turns (best of each)")
     ap.add_argument("--out", type=Path, default=HERE / "sources_sync.json")
@@ -332,17 +339,41 @@ def main(argv: list[str] | None = None) -> int:
         args.json_out.write_text(json.dumps(res, default=str))
         return 0
 
-    n = parse_size(args.events)
-    d = Path(tempfile.mkdtemp(prefix="seamline-sources-sync-", dir=args.tmp_dir))
+    sizes = [parse_size(x) for x in args.events.split(",")]
     result: dict[str, Any] = {"created_at": iso(datetime.now(timezone.utc)), "machine": machine(),
-                              "argv": sys.argv[1:] if argv is None else argv, "events_asked": n}
+                              "argv": sys.argv[1:] if argv is None else argv, "runs": []}
+    try:
+        for n in sizes:
+            run: dict[str, Any] = {"events_asked": n}
+            result["runs"].append(run)
+            run_size(n, args, run)
+    finally:
+        result["summary"] = [r["summary"] for r in result["runs"] if "summary" in r]
+        result["mismatches"] = [m for r in result["runs"] for m in r.get("mismatches", [])]
+        if args.out:
+            args.out.write_text(json.dumps(result, indent=1, default=str) + "\n")
+    if len(result["summary"]) > 1:
+        print("\nall sizes (best rounds):")
+        print_table(result["summary"][0], [], None, None, header_only=True)
+        for s in result["summary"]:
+            print_row(s, "best", "")
+    if result["mismatches"]:
+        print("\nTHE WAREHOUSES DIFFER:\n  " + "\n  ".join(result["mismatches"]), file=sys.stderr)
+        return 1
+    print("\nsame events in both warehouses (counts, quarantine, checksum)")
+    return 0
+
+
+def run_size(n: int, args, run: dict[str, Any]) -> None:
+    """Generate ``n`` events, then load and sync them ``args.rounds`` times; fills ``run``."""
+    d = Path(tempfile.mkdtemp(prefix="seamline-sources-sync-", dir=args.tmp_dir))
     try:
         say(f"{n:,} events, work dir {d}; load average {_load_avg()}")
         common = ["--dir", str(d)]
         gen = _sub(["--step", "generate", *common, "--n", str(n), "--seed", str(args.seed)], d / "gen.json",
                    args.timeout)
-        result["generate"] = gen
-        result["rounds"] = []
+        run["generate"] = gen
+        run["rounds"] = []
         for r in range(1, args.rounds + 1):  # load and sync in turns: both see the machine of the moment
             if args.rounds > 1:
                 say(f"round {r} of {args.rounds}")
@@ -355,23 +386,16 @@ def main(argv: list[str] | None = None) -> int:
             one["load_avg_after"] = _load_avg()
             one["mismatches"] = compare(load, sync)
             one |= summary(gen, load, sync)
-            result["rounds"].append(one)
-            result["load"], result["sync"] = load, sync  # the last round's detail
-            result["mismatches"] = [m for x in result["rounds"] for m in x["mismatches"]]
+            run["rounds"].append(one)
+            run["load"], run["sync"] = load, sync  # the last round's detail
+            run["mismatches"] = [m for x in run["rounds"] for m in x["mismatches"]]
             if one["mismatches"]:
                 break
-        result["summary"] = best(result["rounds"])
-        print_table(result["summary"], result["rounds"], load, sync)
+        run["summary"] = best(run["rounds"])
+        print_table(run["summary"], run["rounds"], load, sync)
     finally:
         if not args.keep:
             shutil.rmtree(d, ignore_errors=True)
-        if args.out:
-            args.out.write_text(json.dumps(result, indent=1, default=str) + "\n")
-    if result["mismatches"]:
-        print("\nTHE WAREHOUSES DIFFER:\n  " + "\n  ".join(result["mismatches"]), file=sys.stderr)
-        return 1
-    print("\nsame events in both warehouses (counts, quarantine, checksum)")
-    return 0
 
 
 if __name__ == "__main__":

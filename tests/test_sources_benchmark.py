@@ -27,8 +27,10 @@ def test_sources_sync_benchmark_smoke(tmp_path):
                           capture_output=True, text=True, timeout=170, env=env, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     res = json.loads(out.read_text())
-    assert res["mismatches"] == []
-    s, load, sync = res["summary"], res["load"], res["sync"]
+    assert res["mismatches"] == [] and len(res["runs"]) == 1
+    run = res["runs"][0]
+    s, load, sync = run["summary"], run["load"], run["sync"]
+    assert res["summary"] == [s]
     assert s["events"] > 10_000 and load["history"]["loaded"] == s["events"] == sync["full"]["loaded"]
     assert sync["full"]["events"] == load["history"]["events"] and sync["full"]["checksum"] == load["history"]["checksum"]
     assert s["load_events_per_s"] > 0 and s["sync_events_per_s"] > 0 and s["sync_over_load"] > 0
@@ -38,5 +40,5 @@ def test_sources_sync_benchmark_smoke(tmp_path):
     # every statement was timed by kind, the mapping and the shared parse among them
     assert {"map: INSERT … SELECT into the stage", "parse + validate (load_parse)", "events insert + dedup"} \
         <= set(sync["full"]["statements"])
-    assert res["machine"]["cpus"] and len(res["rounds"]) == 1 and res["rounds"][0]["load_avg_before_sync"] is not None
+    assert res["machine"]["cpus"] and len(run["rounds"]) == 1 and run["rounds"][0]["load_avg_before_sync"] is not None
     assert "sync ev/s" in proc.stdout and "same events in both warehouses" in proc.stdout
