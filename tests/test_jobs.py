@@ -95,17 +95,20 @@ def test_a_full_timeline_is_written_in_parts_that_hold_every_event_once(small_sa
     for part in _split_file(small_sample, tmp_path, parts=3, seed=4):  # table parts, so several index marks
         load_file(wh, part, settings.hash_salt, progress=False)
     run_jobs(wh, md, settings, ["identity"], full=True)
-    wh.command("CREATE TABLE _scope_none (key String) ENGINE = Memory")
-    wh.command("CREATE TABLE _batches_none (batch String) ENGINE = Memory")
-    full = {"full": 1, "job": "timeline", "scope": "_scope_none", "batches": "_batches_none",
-            "since": datetime(1970, 1, 1, tzinfo=timezone.utc), "published_timeline": "timeline"}
+    from seamline.scopes import EventLogCut
+
+    # what the runner gives a full run's statements: the events and keys of one range of identifiers at a time
+    cut = EventLogCut(wh, timeline.JOB, True, True, "_scope_none", "_idents_none", "_batches_none",
+                      datetime(1970, 1, 1, tzinfo=timezone.utc), {})
     ranges = key_ranges(wh, *timeline.JOB.split_by, FULL_RUN_PARTS)
     assert len(ranges) == FULL_RUN_PARTS and ranges[0][0] == ranges[-1][1] == ""
     sizes = []
     for lo, hi in ranges:  # each statement of a full run, counted
         before = wh.scalar("SELECT count() FROM timeline")
-        wh.run_script(sql_text("seamline.jobs", "timeline"), full | {"lo": lo, "hi": hi})
+        cut.set_range(lo, hi)
+        wh.run_script(sql_text("seamline.jobs", "timeline"), cut.inputs)
         sizes.append(wh.scalar("SELECT count() FROM timeline") - before)
+    cut.close()
     assert sum(1 for n in sizes if n) >= 2, sizes  # the ranges really split the events
     expected = wh.rows("SELECT m.customer, e.event_id, e.occurred_at FROM events AS e "
                        "INNER JOIN identity_map AS m ON e.ident = m.ident ORDER BY e.event_id")
@@ -254,7 +257,7 @@ def test_customer_jobs_wait_for_identity(small_sample, tmp_path, wh, md, setting
     time.sleep(0.01)
     load_file(wh, parts[1], settings.hash_salt, progress=False)
     for job in plan(None):
-        if job.scope == "customer":  # identity has not seen the second batch
+        if job.keys == "customer":  # identity has not seen the second batch
             res = run_job(wh, md, settings, job)
             assert res.status == "success", res.error
     assert wh.scalar("SELECT count() FROM timeline") == first_events
@@ -467,12 +470,11 @@ def test_dependencies_follow_from_inputs_and_outputs():
     assert [j.name for j in plan(["retention"])] == ["identity", "timeline", "continuity", "silence", "retention"]
 
 
-def test_customer_and_hour_jobs_sql_says_nothing_about_full_or_incremental_runs(settings):
-    # the runner cuts their reads to the run's customers or hours (seamline.scopes.CustomerCut, HourCut)
-    from seamline.runner import cut_kind
-
-    cut = [j for j in registry().values() if cut_kind(j) or j.scope == "hour"]
-    assert {j.name for j in cut} == {"continuity", "silence", "effort", "retention", "incidents", "freshness"}
+def test_the_jobs_sql_says_nothing_about_full_or_incremental_runs(settings):
+    # the runner cuts their reads to the run (seamline.scopes: CustomerCut, HourCut, EventLogCut)
+    cut = [j for j in registry().values() if j.scope != "global"]
+    assert {j.name for j in cut} == {"timeline", "continuity", "silence", "effort", "retention", "incidents",
+                                     "freshness"}
     for job in cut:
         for name, _ in job.sql_statements(settings):
             text = sql_text("seamline.jobs", name)

@@ -82,7 +82,7 @@ def test_the_changes_of_an_identity_run_killed_after_logging_them_are_claimed_by
     assert orphan and not wh.scalar("SELECT count() FROM job_ledger WHERE batch = {b:String}", {"b": orphan})
     _ok(run_jobs(wh, md, settings))
     assert wh.scalar("SELECT uniqExact(job) FROM job_ledger WHERE batch = {b:String}", {"b": orphan}) == \
-        sum(1 for j in registry().values() if j.scope == "customer") + 1  # identity and every customer job
+        sum(1 for j in registry().values() if j.keys == "customer") + 1  # identity and every customer job
     _equals_full(wh, md, settings)
 
 
@@ -108,5 +108,5 @@ def test_migration_0014_starts_the_ledger_from_job_batches(parts, wh, md, settin
     assert {r[0] for r in wh.rows("SELECT DISTINCT batch FROM identity_changes")} == {"before-ledger"}
     _ok(run_jobs(wh, md, settings))  # the changes from before the ledger are recomputed once
     assert wh.scalar("SELECT uniqExact(job) FROM job_ledger WHERE batch = 'before-ledger'") == \
-        sum(1 for j in registry().values() if j.scope == "customer") + 1
+        sum(1 for j in registry().values() if j.keys == "customer") + 1
     _equals_full(wh, md, settings)

@@ -4,6 +4,9 @@ A job's scope says what an incremental run recomputes, from the batches it
 has not processed (the job ledger: load batches, and identity change batches):
 - ``customer``: every customer with events in its load batches, or whose
   identity key changed in its change batches; outputs are keyed by ``customer``;
+- ``event_log``: the same customers, for a job whose output is the events
+  themselves (the timeline): an increment rewrites the customers whose key
+  changed and appends the other customers' new events;
 - ``hour``: every hour (of occurred_at) with events in its load batches;
   outputs are keyed by ``hour``;
 - ``global``: a Python function that does its own work; the batches it is
@@ -11,7 +14,7 @@ has not processed (the job ledger: load batches, and identity change batches):
   batches it made.
 
 A job depends on the jobs that write what it reads: its ``inputs`` and, for
-a customer job, ``identity_changes`` (its scope reads the identity job's
+a customer job or the event log, ``identity_changes`` (its scope reads the identity job's
 change batches).  It only takes batches that every job it depends on has
 processed.
 Its SQL writes its output tables by name; the runner points those names at
@@ -24,10 +27,9 @@ and its outputs by name, and the runner cuts both to the run's customers
 (``seamline.scopes.CustomerCut``): the scope's customers in an increment, a
 full run's range of keys (``split_by``), or everything.  An hour job's SQL
 reads ``{events:Identifier}`` cut to the run's hours, the same way
-(``seamline.scopes.HourCut``).  Their SQL says nothing about full or
-incremental runs.  The event log (timeline) still reads its scope and ranges
-itself: ``{full:UInt8}``, ``{scope:Identifier}`` and ``[{lo:String},
-{hi:String})``.
+(``seamline.scopes.HourCut``), and the event log's reads the events it
+rewrites, those it appends and their keys (``seamline.scopes.EventLogCut``).
+No job's SQL says anything about full or incremental runs.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class Job:
     name: str
     description: str
     schedule: str                      # cron, UTC (overridable: settings.schedules[name])
-    scope: str                         # customer | hour | global
+    scope: str                         # customer | event_log | hour | global (the module docstring)
     outputs: tuple[str, ...]           # tables the job owns (rows keyed by its scope)
     inputs: tuple[str, ...] = ("events", "identity_map")  # tables its SQL reads (besides its outputs)
     statements: Callable[["Settings"], list[Statement]] | None = None
@@ -55,8 +57,7 @@ class Job:
     # a time; each statement file that reads an input (cut to the pass by the
     # runner) runs once per pass:
     # - a customer job or the event log: (table, first column of its primary
-    #   key), cut into ranges of about equal size (the event log's files read
-    #   [{lo:String}, {hi:String}), hi '' unbounded);
+    #   key), cut into ranges of about equal size;
     # - an hour job: (table, time column), a pass per share of its months.
     split_by: tuple[str, str] | None = None
     run: Callable[..., int] | None = None  # global jobs: (wh, settings, full, batches table, since) -> rows
@@ -67,11 +68,6 @@ class Job:
     # incremental run replaces its rows whose column holds one of the scope's
     # keys cast to the column's type (an hour's ``day``).
     keyed_by: tuple[tuple[str, str], ...] = field(default=())
-    # The outputs are the events themselves (the timeline): an incremental run
-    # rewrites only the customers whose key changed (the runner deletes their
-    # rows and puts their identifiers in job_scope_idents) and appends the
-    # other customers' new events.
-    event_log: bool = False
     # An increment recomputes each customer from a point in time, not its
     # whole history (seamline.scopes.Window): ``window`` is the SQL file
     # that says from when, and ``window_columns`` names each output's time
@@ -80,9 +76,15 @@ class Job:
     window: str | None = None
     window_columns: tuple[tuple[str, str], ...] = field(default=())
 
+    @property
+    def keys(self) -> str | None:
+        """What its outputs are keyed by: ``customer`` (a customer job, the
+        event log), ``hour``, or None (a global job)."""
+        return {"customer": "customer", "event_log": "customer", "hour": "hour"}.get(self.scope)
+
     def reads(self) -> tuple[str, ...]:
         """The tables a run of the job reads that other jobs may write."""
-        return self.inputs + (("identity_changes",) if self.scope == "customer" else ())
+        return self.inputs + (("identity_changes",) if self.keys == "customer" else ())
 
     @property
     def depends_on(self) -> tuple[str, ...]:

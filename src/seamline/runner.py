@@ -23,7 +23,7 @@ from seamline import faults, publish
 from seamline.config import Settings
 from seamline.jobdef import Job
 from seamline.metadata import Metadata
-from seamline.scopes import (CustomerCut, HourCut, ScopeCache, Window, drop_orphans, prepare_batches, prepare_rekeyed,
+from seamline.scopes import (CustomerCut, EventLogCut, HourCut, ScopeCache, Window, drop_orphans, prepare_batches, prepare_rekeyed,
                              prepare_scope, processed_any)
 from seamline.warehouse import Warehouse, quote_ident, sql_text
 
@@ -200,6 +200,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
     run_id = md.start_run(job.name, full_mode)
     faults.point(f"job.started:{job.name}")
     scope_t, batches_t, rekeyed_t = f"_scope_{job.name}", f"_scope_batches_{job.name}", f"_rekeyed_{job.name}"
+    idents_t = f"_idents_{job.name}"
     # The job's SQL writes copies of its tables, and readers see the change
     # only when it is complete (seamline.publish): a full run writes fresh
     # copies and swaps each in (EXCHANGE TABLES), and a killed full run
@@ -225,22 +226,25 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
         else:
             scope, cache_key = prepare_scope(wh, job, scope_t, batches_t, full_mode, since, scopes)
             # an event log replaces only its re-keyed customers; others replace the whole scope
-            doomed = prepare_rekeyed(wh, job, rekeyed_t, batches_t, full_mode) if job.event_log else scope_t
+            doomed = prepare_rekeyed(wh, rekeyed_t, idents_t, batches_t, full_mode) if job.scope == "event_log" else scope_t
             if full_mode or scope:
                 for table in tables:
                     if table in copies:
                         publish.make_stage(wh, table, copies[table])
                     else:
                         wh.command("TRUNCATE TABLE {t:Identifier}", {"t": table})
-                base = {"scope": scope_t, "job": job.name, "batches": batches_t,
-                        "since": since} | {f"published_{t}": t for t in tables}
+                base = {f"published_{t}": t for t in tables}  # the tables as readers see them
                 whole = [("", "")]  # one pass: an increment (its scope), or a file without a range
                 ranges = key_ranges(wh, *job.split_by, FULL_RUN_PARTS) if full_mode and job.split_by else whole
                 if job.scope == "hour":
                     cut = HourCut(wh, job, full_mode, scope_t, copies)
                     ranges = cut.ranges
                     base |= cut.inputs | cut.published
-                elif cut_kind(job):
+                elif job.scope == "event_log":
+                    cut = EventLogCut(wh, job, full_mode, ranges != whole, scope_t, idents_t, batches_t, since,
+                                      copies)
+                    base |= cut.inputs
+                else:  # a customer job
                     timeline = lambda: scopes.slice(cache_key, scope_t)  # noqa: E731
                     if job.window and not full_mode:
                         history = scopes.slice(cache_key, scope_t)
@@ -249,19 +253,14 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                         timeline = lambda: window.timeline(history)  # noqa: E731
                     cut = CustomerCut(wh, job, full_mode, ranges != whole, scope_t, timeline, copies)
                     base |= cut.inputs
-                else:  # the event log reads its scope / key range itself
-                    base["full"] = int(full_mode)
                 for name, params in job.sql_statements(settings):
                     text = sql_text("seamline.jobs", name)
-                    if cut:
-                        per_range = cut.reads_cut(text)
-                        text = _retarget(text, copies, cut.reads_for(per_range))
-                    else:
-                        text, per_range = _retarget(text, copies), "{lo:String}" in text
+                    per_range = cut.reads_cut(text)
+                    text = _retarget(text, copies, cut.reads_for(per_range))
                     for lo, hi in ranges if per_range else whole:
-                        if cut and (lo, hi) != ("", ""):
+                        if (lo, hi) != ("", ""):
                             cut.set_range(lo, hi)
-                        wh.run_script(text, base | params | {"lo": lo, "hi": hi})
+                        wh.run_script(text, base | params)
                         _maybe_crash(crash_after, "statement")
                         faults.point(f"job.statement:{job.name}")
             if full_mode:
@@ -298,10 +297,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
         # held) must not leave the others' tables behind
         cleanups = [cut.close if cut else None, window.drop if window else None]
         cleanups += [lambda t=t: wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
-                     for t in (scope_t, batches_t, rekeyed_t, *copies.values())]
-        if job.event_log:
-            cleanups.append(lambda: wh.command("ALTER TABLE job_scope_idents DROP PARTITION {job:String}",
-                                               {"job": job.name}))
+                     for t in (scope_t, batches_t, rekeyed_t, idents_t, *copies.values())]
         if own_cache:
             cleanups.append(scopes.close)
         for cleanup in cleanups:
@@ -310,12 +306,6 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                     cleanup()
             except Exception:
                 log.debug("job %s: clean-up failed", job.name, exc_info=True)
-
-
-def cut_kind(job: Job) -> bool:
-    """Whether the runner cuts the job's reads to the run's customers
-    (``CustomerCut``): a customer job other than the event log."""
-    return job.scope == "customer" and not job.event_log
 
 
 def _statement_params(job: Job, settings: Settings) -> dict:

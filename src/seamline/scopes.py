@@ -14,6 +14,7 @@ from typing import Callable
 from seamline.jobdef import Job
 from seamline.liveness import Holder, alive
 from seamline.metrics import as_utc
+from seamline.sqlfile import statement
 from seamline.warehouse import Warehouse, quote_ident, sql_text
 
 
@@ -162,7 +163,7 @@ def prepare_scope(wh: Warehouse, job: Job, scope_t: str, batches_t: str, full_mo
     if full_mode:
         return None, ()
     p = {"scope": scope_t, "batches": batches_t, "since": since, "job": job.name}
-    cache_key = scopes.key(job.scope, batches_t)
+    cache_key = scopes.key(job.keys, batches_t)
     with scopes.lock:
         if not scopes.restore(cache_key, scope_t):
             if job.scope == "hour":
@@ -176,18 +177,18 @@ def prepare_scope(wh: Warehouse, job: Job, scope_t: str, batches_t: str, full_mo
     return int(wh.scalar("SELECT count() FROM {scope:Identifier}", p) or 0), cache_key
 
 
-def prepare_rekeyed(wh: Warehouse, job: Job, rekeyed_t: str, batches_t: str, full_mode: bool) -> str:
+def prepare_rekeyed(wh: Warehouse, rekeyed_t: str, idents_t: str, batches_t: str, full_mode: bool) -> str:
     """For an event log: the customers whose key changed in the run's change
-    batches (in ``rekeyed_t``) and their identifiers (in ``job_scope_idents``).
+    batches (in ``rekeyed_t``) and their identifiers (in ``idents_t``).
     Their rows are rewritten; the other customers only gain their new events."""
-    wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": rekeyed_t})
-    wh.command(f"CREATE TABLE {quote_ident(rekeyed_t)} (key String) ENGINE = Memory")
-    wh.command("ALTER TABLE job_scope_idents DROP PARTITION {job:String}", {"job": job.name})
+    for t, column in ((rekeyed_t, "key"), (idents_t, "ident")):
+        wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": t})
+        wh.command(f"CREATE TABLE {quote_ident(t)} ({quote_ident(column)} String) ENGINE = Memory")
     if not full_mode:
-        p = {"t": rekeyed_t, "batches": batches_t, "job": job.name}
+        p = {"t": rekeyed_t, "i": idents_t, "batches": batches_t}
         wh.command("INSERT INTO {t:Identifier} SELECT DISTINCT customer FROM identity_changes "
                    "WHERE batch IN (SELECT batch FROM {batches:Identifier})", p)
-        wh.command("INSERT INTO job_scope_idents SELECT {job:String}, ident FROM identity_map "
+        wh.command("INSERT INTO {i:Identifier} SELECT ident FROM identity_map "
                    "WHERE customer IN (SELECT key FROM {t:Identifier})", p)
     return rekeyed_t
 
@@ -316,6 +317,53 @@ class HourCut(CustomerCut):
             self.reads = dict(self.whole)
             rest = f"toDate(hour) IN (SELECT DISTINCT toDate(key) FROM {scope}) AND hour NOT IN (SELECT key FROM {scope})"
         self.published = {f"published_{t}": self._view(t, rest) for t in job.outputs}
+
+
+class EventLogCut(CustomerCut):
+    """What the event log's SQL (the timeline's) reads, already cut to the run:
+    - ``{events:Identifier}``, the events whose customers it writes whole: a
+      full run's range of identifiers (``split_by``) or every event, an
+      increment's re-keyed customers' identifiers (``idents_t``; the runner
+      replaces those customers' rows);
+    - ``{new_events:Identifier}``, the events it appends: an increment's new
+      events of the other customers (``sql/event_log_news.sql``), none in a
+      full run;
+    - ``{identity_map:Identifier}``, the keys of those events' identifiers.
+    Reads by identifier are views (their conditions reach the tables' primary
+    keys); the appended events are copied, as they are found through the
+    load_id index and the published log."""
+
+    def __init__(self, wh: Warehouse, job: Job, full_mode: bool, split: bool, scope_t: str, idents_t: str,
+                 batches_t: str, since: datetime, copies: dict[str, str]):
+        self.wh, self.views, self.job = wh, [], job.name
+        self.range_t, self.news_t = f"_range_{job.name}", f"_news_{job.name}"
+        self.whole = {t: copies.get(t, t) for t in job.outputs + job.extra_outputs}
+        self.reads = dict(self.whole)
+        wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": self.news_t})
+        wh.command(statement("seamline.sql", "event_log_news", "create"), {"news": self.news_t})
+        if full_mode and split:
+            wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": self.range_t})
+            wh.command(f"CREATE TABLE {quote_ident(self.range_t)} (lo String, hi String) ENGINE = Memory")
+            r = quote_ident(self.range_t)
+            cond = f"ident >= (SELECT lo FROM {r}) AND ((SELECT hi FROM {r}) = '' OR ident < (SELECT hi FROM {r}))"
+            self.inputs = {t: self._view(t, cond) for t in ("events", "identity_map")}
+        elif full_mode:
+            self.inputs = {"events": "events", "identity_map": "identity_map"}
+        else:
+            wh.command(statement("seamline.sql", "event_log_news", "fill"),
+                       {"news": self.news_t, "batches": batches_t, "since": since, "idents": idents_t,
+                        "published": job.outputs[0], "scope": scope_t})
+            idents, news = quote_ident(idents_t), quote_ident(self.news_t)
+            self.inputs = {"events": self._view("events", f"ident IN (SELECT ident FROM {idents})"),
+                           "identity_map": self._view("identity_map", f"ident IN (SELECT ident FROM {idents}) "
+                                                                      f"OR ident IN (SELECT ident FROM {news})")}
+        self.inputs["new_events"] = self.news_t
+
+    def close(self) -> None:
+        try:
+            self.wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": self.news_t})
+        finally:
+            super().close()
 
 
 class Window:
