@@ -513,3 +513,20 @@ def test_scheduler_registers_runs_and_survives_restart(small_sample, wh, md, set
         assert {j.id for j in sched.get_jobs()} == {f"seamline:{n}" for n in registry()}
     finally:
         sched.shutdown(wait=False)
+
+
+def test_a_run_drops_what_a_killed_run_of_its_job_left(small_sample, wh, md, settings):
+    # a killed run's work: more numbered views than the next run makes, and tables it would not make
+    load_file(wh, small_sample, settings.hash_salt, progress=False)
+    run_jobs(wh, md, settings)
+    for view in ("_cut_effort_0", "_cut_effort_7", "_cut_timeline_3"):
+        wh.command(f"CREATE VIEW {view} AS SELECT 1 AS x")
+    for table in ("_news_timeline", "_range_silence", "_window_continuity", "_idents_timeline"):
+        wh.command(f"CREATE TABLE {table} (x UInt8) ENGINE = Memory")
+    wh.command("CREATE TABLE _range_effortless (x UInt8) ENGINE = Memory")  # not a work table of a job
+    before = snapshot(wh)
+    assert all(r.status == "success" for r in run_jobs(wh, md, settings))
+    left = {r[0] for r in wh.rows("SELECT name FROM system.tables WHERE database = currentDatabase() "
+                                  "AND startsWith(name, '_')")}
+    assert left == {"_range_effortless"}, left
+    assert snapshot(wh) == before

@@ -23,8 +23,8 @@ from seamline import faults, publish
 from seamline.config import Settings
 from seamline.jobdef import Job
 from seamline.metadata import Metadata
-from seamline.scopes import (CustomerCut, EventLogCut, HourCut, ScopeCache, Window, drop_orphans, prepare_batches, prepare_rekeyed,
-                             prepare_scope, processed_any)
+from seamline.scopes import (CustomerCut, EventLogCut, HourCut, ScopeCache, Window, drop_leftovers, drop_orphans,
+                             prepare_batches, prepare_rekeyed, prepare_scope, processed_any)
 from seamline.warehouse import Warehouse, quote_ident, sql_text
 
 log = logging.getLogger("seamline.runner")
@@ -198,6 +198,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
     started = datetime.now(timezone.utc)
     full_mode = full or not processed_any(wh, job)
     run_id = md.start_run(job.name, full_mode)
+    drop_leftovers(wh, job)  # a killed run's work tables (it held this lease; its holder is gone)
     faults.point(f"job.started:{job.name}")
     scope_t, batches_t, rekeyed_t = f"_scope_{job.name}", f"_scope_batches_{job.name}", f"_rekeyed_{job.name}"
     idents_t = f"_idents_{job.name}"

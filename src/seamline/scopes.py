@@ -5,6 +5,7 @@ and the scopes and timeline slices the jobs of one ``run_jobs`` call share."""
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 import zlib
@@ -40,6 +41,27 @@ def drop_orphans(wh: Warehouse) -> list[str]:
         if not alive(Holder(me.host, int(parts[1]), int(parts[2])), None):
             wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": name})
             dropped.append(name)
+    return dropped
+
+
+# A job run's own work tables and views (the cuts' views and range, the
+# scope, batches, re-keyed customers, appended events, window): named by the
+# job, dropped by the run and made again by the next one.
+WORK_PREFIXES = ("cut", "range", "scope", "scope_batches", "rekeyed", "idents", "news", "window", "wslice")
+
+
+def drop_leftovers(wh: Warehouse, job: Job) -> list[str]:
+    """Drop the work tables and views a killed run of ``job`` left (called by
+    a run holding the job's lease, so no other run of it is using them): a
+    cut's views are numbered, and a run with fewer views than the killed one
+    would not replace them all.  Returns their names."""
+    pattern = "^_(" + "|".join(WORK_PREFIXES) + ")_" + re.escape(job.name) + r"(_[0-9]+)?$"
+    dropped = []
+    for name, engine in wh.rows("SELECT name, engine FROM system.tables WHERE database = currentDatabase() "
+                                "AND match(name, {p:String})", {"p": pattern}):
+        kind = "VIEW" if engine == "View" else "TABLE"
+        wh.command(f"DROP {kind} IF EXISTS {{t:Identifier}}", {"t": name})
+        dropped.append(name)
     return dropped
 
 
