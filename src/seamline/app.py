@@ -22,6 +22,7 @@ import dash
 from dash import ALL, Input, Output, State as DState, dcc, html, no_update
 
 from seamline import formatting, queries, urlstate, views
+from seamline.health import add_health_route
 from seamline.queries import Ctx
 from seamline.urlstate import Known, State
 
@@ -450,27 +451,6 @@ def csv_download(ctx: Ctx, key: Any, search: str | None) -> dict[str, Any] | Non
     return dcc.send_string(csv_text(frame), name, type="text/csv")
 
 
-def _add_health_route(app: dash.Dash) -> None:
-    import flask
-
-    @app.server.route("/healthz")
-    def healthz():
-        ctx: Ctx = app.server.config["SEAMLINE_CTX"]
-        out: dict[str, Any] = {"warehouse": "error", "metadata": "error", "jobs": {}}
-        try:
-            out["warehouse"] = "ok" if queries.warehouse_ok(ctx.wh) else "error"
-        except Exception as exc:
-            log.warning("healthz: warehouse: %s", exc)
-        try:
-            health = views.job_health(ctx.md.runs(limit=2000))
-            out["jobs"] = dict(zip(health["job"], health["health"]))
-            out["metadata"] = "ok"
-        except Exception as exc:
-            log.warning("healthz: metadata: %s", exc)
-        code = 200 if out["warehouse"] == "ok" and out["metadata"] == "ok" else 503
-        return flask.jsonify(out), code
-
-
 def create_app(settings: "Settings | None" = None) -> dash.Dash:
     """Build the dashboard for ``settings`` (schemas are created if missing)."""
     from seamline.config import Settings
@@ -506,5 +486,5 @@ def create_app(settings: "Settings | None" = None) -> dash.Dash:
         register = getattr(module, "register_callbacks", None)
         if register is not None:
             register(app)
-    _add_health_route(app)
+    add_health_route(app)
     return app
