@@ -103,7 +103,10 @@ def target(chart: str, path: str, search: str | None, click: Mapping[str, Any] |
         carried["channel"] = ",".join(sorted({str(point["y"]), str(point["x"])}))
         return _href("/journeys", carried)
     if chart == "journeys.sankey":
-        ends = [(point.get(side) or {}).get("label") for side in ("source", "target")]
+        # a link's label is its pair ("chat → phone"); a point from Plotly itself also has its ends
+        pair = str(point.get("label") or "").split(" → ")
+        ends = (pair if len(pair) == 2 and all(p.strip() for p in pair)
+                else [(point.get(side) or {}).get("label") for side in ("source", "target")])
         if all(ends):
             carried["channel"] = ",".join(sorted({str(e).replace("→", "").strip() for e in ends}))
             return _href("/journeys", carried)

@@ -233,6 +233,9 @@ def sankey_figure(pairs: "pd.DataFrame", title: str = "Transitions between chann
         node=dict(label=labels, pad=12, thickness=14, color="#264653"),
         link=dict(source=[fi[f] for f in pairs["from_channel"]], target=[ti[t] for t in pairs["to_channel"]],
                   value=list(pairs["transitions"]), color=colors,
+                  # the pair is the link's label: a click's point reaches the app without its source and
+                  # target (dcc.Graph keeps only a point's plain values, and a trace's own customdata)
+                  label=[f"{f} → {t}" for f, t in zip(pairs["from_channel"], pairs["to_channel"])],
                   customdata=[f"{100 * r:.0f} % frictionless" for r in pairs["rate"].fillna(0)],
                   hovertemplate="%{source.label} %{target.label}: %{value} (%{customdata})<extra></extra>")))
     return fig

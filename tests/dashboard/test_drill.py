@@ -39,6 +39,11 @@ def test_a_heatmap_cell_a_sankey_link_and_a_source_bar_filter_their_page():
         "/journeys?period=7d&channel=chat,phone"
     sankey = {"points": [{"source": {"label": "chat →"}, "target": {"label": "→ phone"}, "value": 618}]}
     assert drill.target("journeys.sankey", "/journeys", "", click=sankey) == "/journeys?channel=chat,phone"
+    # what dcc.Graph passes on: the point's plain values, the link's label among them
+    link = {"points": [{"label": "chat → phone", "value": 618, "pointNumber": 3, "curveNumber": 0}]}
+    assert drill.target("journeys.sankey", "/journeys", "", click=link) == "/journeys?channel=chat,phone"
+    node = {"points": [{"label": "chat →", "value": 900, "pointNumber": 1, "curveNumber": 0}]}
+    assert drill.target("journeys.sankey", "/journeys", "", click=node) is None
     assert drill.target("freshness.slo", "/freshness", "", click={"points": [{"x": 0.97, "y": "crm"}]}) == \
         "/freshness?source=crm"
     assert drill.target("incidents.by_channel", "/incidents", "", click={"points": [{"x": "email"}]}) == \

@@ -154,3 +154,41 @@ def test_compare_on_freshness_overlays_the_previous_period(srv, page):
         assert fig["axes"][fig["names"].index(src)] == axis
         assert fig["axes"][fig["names"].index(f"{src}, previous period")] == axis
     assert_clean(page)
+
+
+def test_a_heatmap_cell_and_a_sankey_link_filter_the_journeys_page(srv, page):
+    open_page(page, srv.url + "/journeys?period=30d")
+    page.wait_for_function("(sel) => { const g = document.querySelector(sel); return g && g._ev && "
+                           "g._ev.listeners('plotly_click').length > 0 }", arg=graph_sel("journeys.pairs"))
+    box = page.locator(graph_sel("journeys.pairs") + " .nsewdrag").first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)  # a cell: a pair of channels
+    page.wait_for_url("**channel=**")
+    pair = page.url.split("channel=")[1].split("&")[0].split("%2C" if "%2C" in page.url else ",")
+    assert len(pair) in (1, 2) and all(pair), page.url
+    page.wait_for_selector(graph_sel("journeys.daily"))
+    assert_clean(page)
+
+    open_page(page, srv.url + "/journeys?period=30d")
+    page.wait_for_function("(sel) => { const g = document.querySelector(sel); return g && g._ev && "
+                           "g._ev.listeners('plotly_click').length > 0 }", arg=graph_sel("journeys.sankey"))
+    # a link is a curved band: its box's centre may lie off it, so the click goes to the link itself
+    page.evaluate("(sel) => { const link = document.querySelector(sel + ' .sankey-link'); "
+                  "for (const t of ['mouseover', 'click']) link.dispatchEvent(new MouseEvent(t, {bubbles: true})) }",
+                  graph_sel("journeys.sankey"))
+    page.wait_for_url("**channel=**")
+    assert_clean(page)
+
+
+def test_compare_on_the_journeys_and_effort_pages_overlays_the_previous_period(srv, page):
+    def names(key):
+        page.wait_for_function("(sel) => { const g = document.querySelector(sel); return g && g.data }",
+                               arg=graph_sel(key))
+        return page.evaluate("(sel) => document.querySelector(sel).data.map(t => t.name)", graph_sel(key))
+
+    open_page(page, srv.url + "/journeys?period=30d&compare=1")
+    assert "previous period" in names("journeys.daily")
+    open_page(page, srv.url + "/effort?period=30d&compare=1")
+    assert "silence rate, previous period" in names("effort.silence")
+    open_page(page, srv.url + "/?period=30d&compare=1")
+    assert "previous period" in page.inner_text(".page-body")  # the tiles and the table compare
+    assert_clean(page)
