@@ -132,7 +132,7 @@ def _state(wh) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # steps
 # ---------------------------------------------------------------------------
-def step_generate(d: Path, n: int, seed: int) -> dict[str, Any]:
+def step_generate(d: Path, n: int, seed: int, ids: str) -> dict[str, Any]:
     from seamline.sample import generate
     from seamline.sources.fixtures import canonical_file
 
@@ -146,12 +146,12 @@ def step_generate(d: Path, n: int, seed: int) -> dict[str, Any]:
     say(f"generated {res.events:,} events in {gen_s:.0f} s; the new hour …")
     hour = _new_hour(d, end, FIXED_HOUR_EVENTS if n >= 200_000 else max(20, n // 50), seed + 2000, "raw_hour.jsonl")
     t0 = time.perf_counter()
-    events = canonical_file(d / "raw.jsonl.gz", d / "events.jsonl")
-    hour_events = canonical_file(d / "raw_hour.jsonl", d / "hour.jsonl")
-    say(f"canonical files (UUID ids) in {time.perf_counter() - t0:.0f} s: {events:,} + {hour_events:,} events")
+    events = canonical_file(d / "raw.jsonl.gz", d / "events.jsonl", ids)
+    hour_events = canonical_file(d / "raw_hour.jsonl", d / "hour.jsonl", ids)
+    say(f"canonical files ({ids} ids) in {time.perf_counter() - t0:.0f} s: {events:,} + {hour_events:,} events")
     for f in ("raw.jsonl.gz", "raw.planted.json", "raw_hour.jsonl"):
         (d / f).unlink(missing_ok=True)
-    return {"customers": customers, "events": events, "hour_events": hour_events, "gen_seconds": round(gen_s, 1),
+    return {"customers": customers, "ids": ids, "events": events, "hour_events": hour_events, "gen_seconds": round(gen_s, 1),
             "start": iso(res.start), "end": iso(res.end), "hour_from": hour["new_hour_from"],
             "hour_to": hour["new_hour_to"], "file_mb": round((d / "events.jsonl").stat().st_size / 2**20, 1)}
 
@@ -323,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", default="5M", help="history events, comma-separated sizes (e.g. 200k, 5M,10M)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--ids", choices=("uuid5", "uuidt"), default="uuid5",
+                    help="event ids random in order (uuid5) or time-ordered as PostHog's UUIDT (uuidt)")
+    ap.add_argument("--append", action="store_true", help="add this run's sizes to the runs already in --out")
     ap.add_argument("--rounds", type=int, default=1, help="load and sync this many times in turns (best of each)")
     ap.add_argument("--out", type=Path, default=HERE / "sources_sync.json")
     ap.add_argument("--tmp-dir", default=None)
@@ -334,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.step:
-        res = {"generate": lambda: step_generate(args.dir, args.n, args.seed), "load": lambda: step_load(args.dir),
+        res = {"generate": lambda: step_generate(args.dir, args.n, args.seed, args.ids), "load": lambda: step_load(args.dir),
                "sync": lambda: step_sync(args.dir)}[args.step]()
         args.json_out.write_text(json.dumps(res, default=str))
         return 0
@@ -342,9 +345,13 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [parse_size(x) for x in args.events.split(",")]
     result: dict[str, Any] = {"created_at": iso(datetime.now(timezone.utc)), "machine": machine(),
                               "argv": sys.argv[1:] if argv is None else argv, "runs": []}
+    if args.append and args.out and args.out.exists():
+        before = json.loads(args.out.read_text())
+        result["runs"] = before["runs"]
+        result["argv"] = [*before.get("argv", []), "+", *result["argv"]]
     try:
         for n in sizes:
-            run: dict[str, Any] = {"events_asked": n}
+            run: dict[str, Any] = {"events_asked": n, "ids": args.ids, "created_at": iso(datetime.now(timezone.utc))}
             result["runs"].append(run)
             run_size(n, args, run)
     finally:
@@ -370,8 +377,8 @@ def run_size(n: int, args, run: dict[str, Any]) -> None:
     try:
         say(f"{n:,} events, work dir {d}; load average {_load_avg()}")
         common = ["--dir", str(d)]
-        gen = _sub(["--step", "generate", *common, "--n", str(n), "--seed", str(args.seed)], d / "gen.json",
-                   args.timeout)
+        gen = _sub(["--step", "generate", *common, "--n", str(n), "--seed", str(args.seed), "--ids", args.ids],
+                   d / "gen.json", args.timeout)
         run["generate"] = gen
         run["rounds"] = []
         for r in range(1, args.rounds + 1):  # load and sync in turns: both see the machine of the moment

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 UPSTREAM_DDL = r"""
@@ -154,17 +155,24 @@ CANON_COLUMNS = ("event_id String, occurred_at String, ingested_at String, sourc
 PROPS = ("source", "channel", "direction", "customer_id", "email", "phone", "topic", "case_id")
 
 
-def canonical_file(src: Path, out: Path) -> int:
-    """The events with UUID ids and whole-second times."""
+def canonical_file(src: Path, out: Path, ids: str = "uuid5") -> int:
+    """The events with UUID ids and whole-second times.
+
+    ``ids``: ``uuid5`` (a UUID of the original id, random in order) or ``uuidt`` (time-ordered as
+    PostHog's own UUIDT: the ingest time's unix milliseconds in the first 48 bits, then the uuid5's)."""
     opener = gzip.open if src.suffix == ".gz" else open
     n = 0
     with opener(src, "rt", encoding="utf-8") as fh, open(out, "w", encoding="utf-8") as w:
         for line in fh:
             e = json.loads(line)
-            e["event_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, e["event_id"]))
+            u = uuid.uuid5(uuid.NAMESPACE_URL, e["event_id"])
             for k in ("occurred_at", "ingested_at"):
                 if k in e:
                     e[k] = e[k][:19] + "Z"
+            if ids == "uuidt":
+                at = datetime.fromisoformat(e.get("ingested_at", e["occurred_at"]).replace("Z", "+00:00"))
+                u = uuid.UUID(int=(int(at.timestamp() * 1000) << 80) | (u.int & (2**80 - 1)))
+            e["event_id"] = str(u)
             w.write(json.dumps(e) + "\n")
             n += 1
     return n

@@ -127,7 +127,8 @@ class _Builder:
             return None
         raw = self.json_raw(bag, key)
         # as the load reads a value (sql/load_parse.sql): a string without escapes is its text between the quotes
-        return (f"multiIf(startsWith({raw}, '\"') AND position({raw}, '\\\\') = 0, substring({raw}, 2, length({raw}) - 2), "
+        return (f"multiIf(startsWith({raw}, '\"') AND position({raw}, '\\\\') = 0, "
+                f"substring({raw}, 2, length({raw}) - 2), "
                 f"startsWith({raw}, '\"'), JSONExtractString({raw}), {raw} = 'null', '', {raw})")
 
     @staticmethod
@@ -200,7 +201,7 @@ def _candidates(plan: Plan, kind: str, event_table: bool = False) -> dict[str, l
         c["email"] = _first(prop("email"), p and f"JSONExtractString({b.json_raw(p, '$set')}, 'email')")
         c["attrs"] = _first(_json_attrs(p))
         ins = [x for x in (b.col("inserted_at", "insert time"), b.col("_timestamp", "insert time")) if x]
-        if len(ins) == 2:  # the expression of PostHog's own minmax index (minmax_inserted_at)
+        if len(ins) == 2:  # the expression of PostHog's own minmax index (events_inserted_at_minmax_index)
             ins = ["coalesce(`inserted_at`, `_timestamp`)"]
     elif kind == "rudderstack":
         col = lambda n, why=None: b.col(n, why or n)  # noqa: E731
@@ -380,7 +381,8 @@ def build_plan(wh: Warehouse, source: Source, table: str, key: str, where: str =
                                f"the insert time must be a date-time, got {t}")
         # a date-time keeps its instant: toTimeZone(toDateTime64(x, 3)) is the same value as
         # toDateTime64(x, 3, 'UTC'), but ClickHouse sees it as monotonic in x, so a skip index or key on
-        # the insert time (PostHog's minmax_inserted_at) skips the history; a date is midnight UTC
+        # the insert time (PostHog's minmax index on coalesce(inserted_at, _timestamp)) skips the
+        # history; a date is midnight UTC
         plan.insert_time = (f"toTimeZone(toDateTime64({plan.insert_time}, 3), 'UTC')"
                             if "DateTime" in t else f"toDateTime64({plan.insert_time}, 3, 'UTC')")
     else:
