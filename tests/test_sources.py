@@ -191,3 +191,31 @@ def test_bad_expression_is_rejected_naming_the_key(wh, upstream):
         sync(wh, source(db, fields={"topic": "no_such_column"}))
     assert str(err.value).startswith("sources[0].fields.topic = 'no_such_column': Unknown expression")
     assert wh.scalar("SELECT count() FROM events") == 0
+
+
+def test_properties_read_as_the_load_reads_values(wh, upstream):
+    """Each property is read from one parse of the properties per row: strings unescaped, null as
+    none, objects and arrays as their JSON text, the first of duplicate keys; a text that is not a
+    JSON object has no properties."""
+    from seamline.sources.mapping import plans
+
+    db = upstream["posthog"]
+    texts = {"d1": '{"source":"a\\"b","topic":{"a":1},"case_id":[1,"2"],"email":null,"customer_id":"c\\u00e9",'
+                   '"n":12.5,"y":true,"$lib":"posthog-ios"}',
+             "d2": "not json",
+             "d3": "[1, 2]",
+             "d4": '{"$set":{"email":"s@e.t"},"customer_id":"a","customer_id":"b","phone":"","note":"t\\tx"}'}
+    for d, text in texts.items():
+        wh.command(f"INSERT INTO `{db}`.events (uuid, event, properties, timestamp, team_id, distinct_id, "
+                   "_timestamp, inserted_at) VALUES (generateUUIDv4(), 'x', {p:String}, now64(), 1, {d:String}, "
+                   "now(), now64())", {"p": text, "d": d})
+    (plan,) = plans(wh, source(db), "sources[0]")
+    got = {r[0]: r[1:] for r in wh.rows(
+        f"SELECT _sl_anonymous_id, _sl_source, _sl_channel, _sl_topic, _sl_case_id, _sl_email, _sl_customer_id, "
+        f"_sl_phone, _sl_attrs FROM ({plan.select()}) ORDER BY _sl_anonymous_id", plan.params)}
+    assert got == {
+        "d1": ('a"b', "app", '{"a":1}', '[1,"2"]', None, "cé", None, '{"n":12.5,"y":true}'),
+        "d2": ("posthog", "web", None, None, None, None, None, "{}"),
+        "d3": ("posthog", "web", None, None, None, None, None, "{}"),
+        "d4": ("posthog", "web", None, None, "s@e.t", "a", None, '{"note":"t\\tx"}'),
+    }
