@@ -35,14 +35,16 @@ def planted_summary(sample: Path) -> list[str]:
     reg = facts.get("latency_regression") or {}
     if reg:
         lines.append(f"a {reg['source']} latency regression from {reg['onset'][:16]} to {reg['recovered_at'][:16]} "
-                     f"(p95 ×{reg['ratio']:.1f}): /freshness")
+                     f"(p95 ×{reg['ratio']:.1f}): /freshness?period=90d&source={reg['source']}")
     hot = facts.get("friction_hotspot") or {}
     if hot:
         lines.append(f"a {hot['from']} → {hot['to']} friction hotspot ({hot['frictionless_share']:.0%} frictionless): "
-                     "/journeys")
+                     f"/journeys?period=90d&channel={hot['from']},{hot['to']}")
     burst = facts.get("conflicting_messages") or {}
     if burst:
-        lines.append(f"a burst of conflicting messages on {burst['day']} (campaign {burst['campaign']}): /incidents")
+        day = burst["day"]  # the burst's day, whatever the default period shows
+        lines.append(f"a burst of conflicting messages on {day} (campaign {burst['campaign']}): "
+                     f"/incidents?period=custom&from={day}&to={day}")
     return lines
 
 
