@@ -290,3 +290,18 @@ def test_json_output_never_contains_nan(capsys):
 
     emit_json({"a": float("nan"), "b": [1.5, float("inf")], "c": np.float64("nan"), "d": np.int64(3)})
     assert _json.loads(capsys.readouterr().out) == {"a": None, "b": [1.5, None], "c": None, "d": 3}
+
+
+def test_regressions_read_for_people_and_json_keeps_the_numbers(cli):
+    root = Path(__file__).resolve().parents[1]
+    assert cli("load", root / "sample_data" / "events.jsonl.gz")[0] == 0
+    assert cli("jobs", "run", "freshness")[0] == 0
+    code, out, err = cli("regressions")
+    assert code == 0, err
+    head, row = out.splitlines()[:2]
+    assert head.split()[:6] == ["source", "onset", "baseline", "p95", "after", "p95"]
+    # the sample's planted crm regression: durations, a factor, p as the dashboard says them
+    assert row.startswith("crm ") and " ×4.1 " in row and " < 0.001 " in row and " min " in row, row
+    code, out, err = cli("regressions", "--json")
+    (reg,) = json.loads(out)
+    assert reg["source"] == "crm" and isinstance(reg["ratio"], float) and isinstance(reg["baseline_p95_s"], float)

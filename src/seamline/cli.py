@@ -234,10 +234,15 @@ def cmd_regressions(ctx: Context, args) -> int:
     elif not rows:
         print("no latency regressions")
     else:
-        shown = [dict(r, recovered=(f"at {r['recovered_at']}" if r.get("recovered_at") else "yes")
-                      if r["recovered"] else "no") for r in rows]
-        print_table(shown, ["source", "onset", "baseline_p95_s", "after_p95_s", "ratio", "p_value", "recovered",
-                            "annotation"])
+        from seamline.formatting import fmt_duration, fmt_p
+
+        # for people, in the dashboard's formats (--json keeps the numbers)
+        shown = [{"source": r["source"], "onset": r["onset"], "baseline p95": fmt_duration(r.get("baseline_p95_s")),
+                  "after p95": fmt_duration(r.get("after_p95_s")), "ratio": f"×{r['ratio']:.1f}",
+                  "p": fmt_p(r.get("p_value")), "annotation": r.get("annotation"),
+                  "recovered": (f"at {r['recovered_at']}" if r.get("recovered_at") else "yes")
+                  if r["recovered"] else "no"} for r in rows]
+        print_table(shown, ["source", "onset", "baseline p95", "after p95", "ratio", "p", "recovered", "annotation"])
     return EXIT_OK
 
 
