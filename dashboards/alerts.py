@@ -6,7 +6,7 @@ from dash import dcc, html
 
 from seamline import queries, views
 from seamline.alerts import board
-from seamline.app import control_bar, current_ctx, error_block, guarded, log, no_data, state_from, table
+from seamline.app import guarded, page, table
 
 STATE_STYLES = {'{outcome} = "failed"': {"backgroundColor": "#ffe3e3", "fontWeight": "600"},
                 '{outcome} = "retrying"': {"backgroundColor": "#fff3bf"},
@@ -93,8 +93,8 @@ def _links(ctx, state):
 
 
 def render(ctx, state, known):
-    has_state = bool(board.instances(ctx.md) or board.silences(ctx.md) or board.notifications(ctx.md))
-    if not ctx.settings.alerts and not has_state:
+    if not ctx.settings.alerts and not (board.instances(ctx.md) or board.silences(ctx.md)
+                                        or board.notifications(ctx.md)):
         return [_how_to_configure()]
 
     def rows(fn):
@@ -133,19 +133,6 @@ def render(ctx, state, known):
     ]
 
 
-def layout(**query):
-    """As ``seamline.app.page``, except that an empty warehouse still shows the
-    alerts (a source that never sent an event is a "no data" alert)."""
-    title = "Alerts"
-    try:
-        ctx = current_ctx()
-        state, known = state_from(query, ctx)
-    except Exception as exc:
-        log.exception("cannot prepare page %s", title)
-        return html.Div(className="page", children=[html.H2(title), error_block(exc)])
-    bar = guarded(lambda: control_bar(state, known, ()), "The controls could not be shown")
-    body = guarded(lambda: render(ctx, state, known) or no_data(), "The alerts could not be read", title)
-    return html.Div(className="page", children=[html.H2(title), bar, html.Div(className="page-body", children=body)])
-
-
 dash.register_page(__name__, path="/alerts", name="Alerts", title="Seamline · Alerts", order=6)
+# an empty warehouse still shows the alerts: a source that never sent an event is a "no data" alert
+layout = page(render, title="Alerts", needs_events=False)

@@ -238,8 +238,10 @@ def table(key: str, records: Any, columns: list[str] | None = None, title: str |
                                                 html.Div(className="note", children=note) if note else None])
 
 
-def page(render: Callable[[Ctx, State, Known], Any], filters: Iterable[str] = (), title: str = "") -> Callable[..., Any]:
-    """Wrap a page renderer as a Dash pages ``layout(**query)`` that never raises."""
+def page(render: Callable[[Ctx, State, Known], Any], filters: Iterable[str] = (), title: str = "",
+         needs_events: bool = True) -> Callable[..., Any]:
+    """Wrap a page renderer as a Dash pages ``layout(**query)`` that never
+    raises.  A page that ``needs_events`` says "no data" for an empty warehouse."""
     filters = tuple(filters)
 
     def layout(**query: Any) -> html.Div:
@@ -252,7 +254,7 @@ def page(render: Callable[[Ctx, State, Known], Any], filters: Iterable[str] = ()
             log.exception("cannot prepare page %s", title)
             return html.Div(className="page", children=[html.H2(title), error_block(exc)])
         bar = guarded(lambda: control_bar(state, known, filters), "The controls could not be shown")
-        if known.empty:
+        if known.empty and needs_events:
             body: Any = no_data()
         else:
             try:

@@ -23,8 +23,8 @@ from seamline import faults, publish
 from seamline.config import Settings
 from seamline.jobdef import Job
 from seamline.metadata import Metadata
-from seamline.scopes import (CustomerCut, EventLogCut, HourCut, ScopeCache, Window, drop_leftovers, drop_orphans,
-                             prepare_batches, prepare_rekeyed, prepare_scope, processed_any)
+from seamline.scopes import (Cut, CustomerCut, EventLogCut, HourCut, ScopeCache, Window, drop_leftovers,
+                             drop_orphans, prepare_batches, prepare_rekeyed, prepare_scope, processed_any)
 from seamline.warehouse import Warehouse, quote_ident, sql_text
 
 log = logging.getLogger("seamline.runner")
@@ -215,7 +215,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
         copies = {t: (FULL_COPY_PREFIX if full_mode else STAGE_PREFIX) + t for t in tables}
     own_cache = scopes is None
     scopes = scopes or ScopeCache(wh)
-    cut: CustomerCut | None = None
+    cut: Cut | None = None
     window: Window | None = None
     try:
         # Batches this run covers: for a full run every batch so far (all get
@@ -227,7 +227,8 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
         else:
             scope, cache_key = prepare_scope(wh, job, scope_t, batches_t, full_mode, since, scopes)
             # an event log replaces only its re-keyed customers; others replace the whole scope
-            doomed = prepare_rekeyed(wh, rekeyed_t, idents_t, batches_t, full_mode) if job.scope == "event_log" else scope_t
+            doomed = (prepare_rekeyed(wh, rekeyed_t, idents_t, batches_t, full_mode) if job.scope == "event_log"
+                      else scope_t)
             if full_mode or scope:
                 for table in tables:
                     if table in copies:
@@ -240,11 +241,9 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                 if job.scope == "hour":
                     cut = HourCut(wh, job, full_mode, scope_t, copies)
                     ranges = cut.ranges
-                    base |= cut.inputs | cut.published
                 elif job.scope == "event_log":
                     cut = EventLogCut(wh, job, full_mode, ranges != whole, scope_t, idents_t, batches_t, since,
                                       copies)
-                    base |= cut.inputs
                 else:  # a customer job
                     timeline = lambda: scopes.slice(cache_key, scope_t)  # noqa: E731
                     if job.window and not full_mode:
@@ -253,7 +252,7 @@ def _run_locked(wh: Warehouse, md: Metadata, settings: Settings, job: Job, full:
                                         scopes.news(cache_key, scope_t, batches_t, since), history)
                         timeline = lambda: window.timeline(history)  # noqa: E731
                     cut = CustomerCut(wh, job, full_mode, ranges != whole, scope_t, timeline, copies)
-                    base |= cut.inputs
+                base |= cut.inputs | cut.published
                 for name, params in job.sql_statements(settings):
                     text = sql_text("seamline.jobs", name)
                     per_range = cut.reads_cut(text)

@@ -215,44 +215,32 @@ def prepare_rekeyed(wh: Warehouse, rekeyed_t: str, idents_t: str, batches_t: str
     return rekeyed_t
 
 
-class CustomerCut:
-    """What a customer job's SQL reads, already cut to the run's customers.
+class Cut:
+    """What a job's SQL reads, already cut to the run (a subclass per kind of
+    job): ``inputs`` are the relations its ``{<input>:Identifier}`` name,
+    ``reads`` what its reads of its outputs by name read in a pass over one
+    range (``whole``: in a file run once, after the ranges), ``published``
+    more relations its SQL names; the views it makes and the range table of
+    a full run in passes are its own, and ``close`` drops them."""
 
-    Each input ``t`` is the relation ``{t:Identifier}``, and each of the job's
-    outputs read back in its SQL (``FROM t`` / ``JOIN t``) is read from the
-    run's copy of it, cut the same way:
-    - an increment: the scope's customers.  The timeline is the scope's slice
-      (``ScopeCache.slice``); another input is a view of it over the scope;
-      the outputs' stages hold only the scope's rows already;
-    - a full run in key ranges: views of the tables (and of the outputs' new
-      copies) over the current range [lo, hi), kept in a one-row table that
-      ``set_range`` replaces before each pass: no rows are copied;
-    - a full run in one pass: the tables themselves.
-    A view is read with WHERE (ClickHouse refuses PREWHERE on a view; it
-    moves the conditions to the table's PREWHERE and its primary key)."""
-
-    def __init__(self, wh: Warehouse, job: Job, full_mode: bool, split: bool, scope_t: str,
-                 timeline_slice: Callable[[], str], copies: dict[str, str]):
+    def __init__(self, wh: Warehouse, job: Job, copies: dict[str, str]):
         self.wh, self.views, self.job = wh, [], job.name
         self.range_t = f"_range_{job.name}"
         self.whole = {t: copies.get(t, t) for t in job.outputs + job.extra_outputs}
-        if full_mode and split:
-            wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": self.range_t})
-            wh.command(f"CREATE TABLE {quote_ident(self.range_t)} (lo String, hi String) ENGINE = Memory")
-            r = quote_ident(self.range_t)
-            cond = (f"customer >= (SELECT lo FROM {r}) "
-                    f"AND ((SELECT hi FROM {r}) = '' OR customer < (SELECT hi FROM {r}))")
-            self.inputs = {t: self._view(t, cond) for t in job.inputs}
-            # extra outputs are not keyed by customer
-            self.reads = {t: copies.get(t, t) for t in job.extra_outputs} | {
-                t: self._view(copies.get(t, t), cond) for t in job.outputs}
-        elif full_mode:
-            self.inputs = {t: t for t in job.inputs}
-            self.reads = {t: copies.get(t, t) for t in job.outputs + job.extra_outputs}
-        else:
-            cond = f"customer IN (SELECT key FROM {quote_ident(scope_t)})"
-            self.inputs = {t: timeline_slice() if t == "timeline" else self._view(t, cond) for t in job.inputs}
-            self.reads = {t: copies.get(t, t) for t in job.outputs + job.extra_outputs}
+        self.reads = dict(self.whole)
+        self.inputs: dict[str, str] = {}
+        self.published: dict[str, str] = {}
+
+    def _range(self) -> str:
+        """The (quoted) one-row table of a full run's current range [lo, hi)."""
+        self.wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": self.range_t})
+        self.wh.command(f"CREATE TABLE {quote_ident(self.range_t)} (lo String, hi String) ENGINE = Memory")
+        return quote_ident(self.range_t)
+
+    def _key_range(self, column: str) -> str:
+        """The condition of a key ``column`` in the current range ('' hi: unbounded)."""
+        r, c = self._range(), quote_ident(column)
+        return f"{c} >= (SELECT lo FROM {r}) AND ((SELECT hi FROM {r}) = '' OR {c} < (SELECT hi FROM {r}))"
 
     def _view(self, table: str, cond: str) -> str:
         view = f"_cut_{self.job}_{len(self.views)}"
@@ -265,8 +253,6 @@ class CustomerCut:
         self.wh.command(f"CREATE VIEW {quote_ident(view)} AS SELECT {columns} FROM {quote_ident(table)} WHERE {cond}")
         self.views.append(view)
         return view
-
-    published: dict[str, str] = {}
 
     def reads_cut(self, text: str) -> bool:
         """Whether a statement file reads an input (so runs once per range)."""
@@ -289,7 +275,37 @@ class CustomerCut:
         self.wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": self.range_t})
 
 
-class HourCut(CustomerCut):
+class CustomerCut(Cut):
+    """What a customer job's SQL reads, already cut to the run's customers.
+
+    Each input ``t`` is the relation ``{t:Identifier}``, and each of the job's
+    outputs read back in its SQL (``FROM t`` / ``JOIN t``) is read from the
+    run's copy of it, cut the same way:
+    - an increment: the scope's customers.  The timeline is the scope's slice
+      (``ScopeCache.slice``); another input is a view of it over the scope;
+      the outputs' stages hold only the scope's rows already;
+    - a full run in key ranges: views of the tables (and of the outputs' new
+      copies) over the current range [lo, hi), kept in a one-row table that
+      ``set_range`` replaces before each pass: no rows are copied;
+    - a full run in one pass: the tables themselves.
+    A view is read with WHERE (ClickHouse refuses PREWHERE on a view; it
+    moves the conditions to the table's PREWHERE and its primary key)."""
+
+    def __init__(self, wh: Warehouse, job: Job, full_mode: bool, split: bool, scope_t: str,
+                 timeline_slice: Callable[[], str], copies: dict[str, str]):
+        super().__init__(wh, job, copies)
+        if full_mode and split:
+            cond = self._key_range("customer")
+            self.inputs = {t: self._view(t, cond) for t in job.inputs}
+            # extra outputs are not keyed by customer
+            self.reads |= {t: self._view(copies.get(t, t), cond) for t in job.outputs}
+        elif full_mode:
+            self.inputs = {t: t for t in job.inputs}
+        else:
+            cond = f"customer IN (SELECT key FROM {quote_ident(scope_t)})"
+            self.inputs = {t: timeline_slice() if t == "timeline" else self._view(t, cond) for t in job.inputs}
+
+class HourCut(Cut):
     """What an hour job's SQL reads, already cut to the run's hours: its
     input ``events`` is ``{events:Identifier}``, and its outputs (keyed by
     ``hour``) read back in its SQL are read from the run's copies, cut the
@@ -309,9 +325,7 @@ class HourCut(CustomerCut):
     MONTH_PARTS = 6
 
     def __init__(self, wh: Warehouse, job: Job, full_mode: bool, scope_t: str, copies: dict[str, str]):
-        self.wh, self.views, self.job = wh, [], job.name
-        self.range_t = f"_range_{job.name}"
-        self.whole = {t: copies.get(t, t) for t in job.outputs + job.extra_outputs}
+        super().__init__(wh, job, copies)
         table, column = job.split_by or ("events", "occurred_at")
         if full_mode:
             months = [str(m) for (m,) in wh.rows(
@@ -320,28 +334,25 @@ class HourCut(CustomerCut):
             n = min(self.MONTH_PARTS, len(months))
             firsts = [months[len(months) * i // n] for i in range(n)]
             self.ranges = list(zip(firsts, firsts[1:] + [""]))
-            wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": self.range_t})
-            wh.command(f"CREATE TABLE {quote_ident(self.range_t)} (lo String, hi String) ENGINE = Memory")
-            r = quote_ident(self.range_t)
+            r = self._range()
 
             def cond(col: str) -> str:
                 month = f"toYYYYMM({quote_ident(col)})"
                 return (f"{month} >= toUInt32((SELECT lo FROM {r})) "
                         f"AND ((SELECT hi FROM {r}) = '' OR {month} < toUInt32OrZero((SELECT hi FROM {r})))")
             self.inputs = {t: self._view(t, cond(column)) for t in job.inputs}
-            self.reads = dict(self.whole) | {t: self._view(copies.get(t, t), cond("hour")) for t in job.outputs}
+            self.reads |= {t: self._view(copies.get(t, t), cond("hour")) for t in job.outputs}
             rest = "0"
         else:
             self.ranges = [("", "")]
             scope = quote_ident(scope_t)
             hour = f"toDateTime(toStartOfHour({quote_ident(column)}), 'UTC') IN (SELECT key FROM {scope})"
             self.inputs = {t: self._view(t, hour) for t in job.inputs}
-            self.reads = dict(self.whole)
             rest = f"toDate(hour) IN (SELECT DISTINCT toDate(key) FROM {scope}) AND hour NOT IN (SELECT key FROM {scope})"
         self.published = {f"published_{t}": self._view(t, rest) for t in job.outputs}
 
 
-class EventLogCut(CustomerCut):
+class EventLogCut(Cut):
     """What the event log's SQL (the timeline's) reads, already cut to the run:
     - ``{events:Identifier}``, the events whose customers it writes whole: a
       full run's range of identifiers (``split_by``) or every event, an
@@ -357,17 +368,12 @@ class EventLogCut(CustomerCut):
 
     def __init__(self, wh: Warehouse, job: Job, full_mode: bool, split: bool, scope_t: str, idents_t: str,
                  batches_t: str, since: datetime, copies: dict[str, str]):
-        self.wh, self.views, self.job = wh, [], job.name
-        self.range_t, self.news_t = f"_range_{job.name}", f"_news_{job.name}"
-        self.whole = {t: copies.get(t, t) for t in job.outputs + job.extra_outputs}
-        self.reads = dict(self.whole)
+        super().__init__(wh, job, copies)
+        self.news_t = f"_news_{job.name}"
         wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": self.news_t})
         wh.command(statement("seamline.sql", "event_log_news", "create"), {"news": self.news_t})
         if full_mode and split:
-            wh.command("DROP TABLE IF EXISTS {t:Identifier}", {"t": self.range_t})
-            wh.command(f"CREATE TABLE {quote_ident(self.range_t)} (lo String, hi String) ENGINE = Memory")
-            r = quote_ident(self.range_t)
-            cond = f"ident >= (SELECT lo FROM {r}) AND ((SELECT hi FROM {r}) = '' OR ident < (SELECT hi FROM {r}))"
+            cond = self._key_range("ident")
             self.inputs = {t: self._view(t, cond) for t in ("events", "identity_map")}
         elif full_mode:
             self.inputs = {"events": "events", "identity_map": "identity_map"}

@@ -20,14 +20,13 @@ from urllib.parse import parse_qs
 import pytest
 
 from conftest import SCREENSHOTS, ServerThread, build_data_dir, close_engines
+from test_browser import browser, page  # noqa: F401 (fixtures)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from test_alerts import Hook, ts  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 DEFAULT_BASE = "http://127.0.0.1:8050"
 LATENCY = {"name": "latency", "kind": "regression", "receivers": ["oncall", "dead"]}
 CONTINUITY = {"name": "continuity-low", "kind": "kpi", "kpi": "continuity.rate", "below": 0.999,
@@ -86,26 +85,6 @@ def server(alerted):
         srv.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture()
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    pg = context.new_page()
-    pg.console_errors = []
-    pg.on("console", lambda m: pg.console_errors.append(m.text[:500]) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)[:500]))
-    pg.set_default_timeout(20_000)
-    yield pg
-    context.close()
 
 
 def sel(kind: str, key: str) -> str:

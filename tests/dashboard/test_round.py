@@ -11,7 +11,7 @@ import re
 import pytest
 
 from conftest import ServerThread, build_data_dir
-from test_browser import assert_clean, browser, choose, graph_sel, open_page, page  # noqa: F401 (fixtures)
+from test_browser import assert_clean, browser, choose, graph_sel, open_page, page, trace_names  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +23,12 @@ def srv(tmp_path_factory, sample_events):
     s = ServerThread(d)
     yield s
     s.stop()
+
+
+def names(pg, key: str) -> list[str]:
+    """A chart's trace names, once it holds its data."""
+    pg.wait_for_function("(sel) => { const g = document.querySelector(sel); return g && g.data }", arg=graph_sel(key))
+    return trace_names(pg, key)
 
 
 def rows(pg, table_id: str) -> list[dict[str, str]]:
@@ -133,16 +139,11 @@ def test_an_invalid_url_value_says_so_and_shows_the_defaults(srv, page):
 
 
 def test_compare_on_freshness_overlays_the_previous_period(srv, page):
-    def names(key):
-        page.wait_for_function("(sel) => { const g = document.querySelector(sel); return g && g.data }",
-                               arg=graph_sel(key))
-        return page.evaluate("(sel) => document.querySelector(sel).data.map(t => t.name)", graph_sel(key))
-
     open_page(page, srv.url + "/freshness?period=30d&source=crm")
-    assert "crm, previous period" not in names("freshness.series") and len(names("freshness.slo")) == 1
+    assert "crm, previous period" not in names(page, "freshness.series") and len(names(page, "freshness.slo")) == 1
     open_page(page, srv.url + "/freshness?period=30d&source=crm&compare=1")
-    assert "crm, previous period" in names("freshness.series")
-    assert names("freshness.slo") == ["this period", "previous period"]
+    assert "crm, previous period" in names(page, "freshness.series")
+    assert names(page, "freshness.slo") == ["this period", "previous period"]
     open_page(page, srv.url + "/freshness?period=30d&compare=1")  # every source: a panel each, its previous period in it
     fig = page.evaluate("(sel) => { const g = document.querySelector(sel); return {names: g.data.map(t => t.name), "
                         "axes: g.data.map(t => t.yaxis || 'y'), rows: g.layout.meta.rows} }", graph_sel("freshness.series"))
@@ -180,15 +181,10 @@ def test_a_heatmap_cell_and_a_sankey_link_filter_the_journeys_page(srv, page):
 
 
 def test_compare_on_the_journeys_and_effort_pages_overlays_the_previous_period(srv, page):
-    def names(key):
-        page.wait_for_function("(sel) => { const g = document.querySelector(sel); return g && g.data }",
-                               arg=graph_sel(key))
-        return page.evaluate("(sel) => document.querySelector(sel).data.map(t => t.name)", graph_sel(key))
-
     open_page(page, srv.url + "/journeys?period=30d&compare=1")
-    assert "previous period" in names("journeys.daily")
+    assert "previous period" in names(page, "journeys.daily")
     open_page(page, srv.url + "/effort?period=30d&compare=1")
-    assert "silence rate, previous period" in names("effort.silence")
+    assert "silence rate, previous period" in names(page, "effort.silence")
     open_page(page, srv.url + "/?period=30d&compare=1")
     assert "previous period" in page.inner_text(".page-body")  # the tiles and the table compare
     assert_clean(page)

@@ -30,7 +30,8 @@ def shade(fig: "go.Figure", periods: Iterable[Period], tz: str, start: "datetime
     if not fig.data:
         return fig
     # a figure of small multiples (a panel per source: layout.meta["rows"]) shades a source's panel
-    rows = dict((fig.layout.meta or {}).get("rows") or {}) if isinstance(fig.layout.meta, dict) else {}
+    meta = fig.layout.meta
+    rows = dict(meta.get("rows") or {}) if isinstance(meta, dict) else {}
     panels = len(rows) > 1
     stacked: dict[object, int] = {}  # labels per panel so far: each next one a line higher, not on top
     for p in clip(periods, start, end):
